@@ -1,0 +1,1 @@
+## inject: filled in by its issue.

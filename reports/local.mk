@@ -1,0 +1,1 @@
+## reports: filled in by its issue.
