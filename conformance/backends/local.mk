@@ -1,0 +1,1 @@
+## conformance/backends: filled in by its owner.

@@ -1,0 +1,1 @@
+## conformance/tests: filled in by its owner.
