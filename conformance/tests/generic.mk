@@ -1,0 +1,1 @@
+## Family-generic conformance tests (appended to the runner's sources).

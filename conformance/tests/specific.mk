@@ -1,0 +1,1 @@
+## Cache-aware-specific, IRQL, ABI and CONCEPT conformance tests.
