@@ -43,8 +43,13 @@ typedef struct _EX_RUNDOWN_REF {
 	};
 } EX_RUNDOWN_REF, *PEX_RUNDOWN_REF;
 
+#ifdef __cplusplus
+static_assert(sizeof(EX_RUNDOWN_REF) == 8, "EX_RUNDOWN_REF is one 8-byte word");
+static_assert(alignof(EX_RUNDOWN_REF) == 8, "EX_RUNDOWN_REF is 8-byte aligned");
+#else
 _Static_assert(sizeof(EX_RUNDOWN_REF) == 8, "EX_RUNDOWN_REF is one 8-byte word");
 _Static_assert(_Alignof(EX_RUNDOWN_REF) == 8, "EX_RUNDOWN_REF is 8-byte aligned");
+#endif
 
 /*
  * EX_RUNDOWN_REF_CACHE_AWARE: opaque, never declared complete.  Callers only
