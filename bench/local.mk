@@ -1,1 +1,10 @@
-## bench: filled in by its issue.
+## bench: rundown-bench, cost of one Acquire+Release pair (make bench).
+bin_PROGRAMS += %reldir%/rundown-bench
+%canon_reldir%_rundown_bench_SOURCES = %reldir%/rundown_bench.c
+%canon_reldir%_rundown_bench_LDADD = conformance/libconform-backend.la \
+	conformance/libconform-linked.la impl/librundown.la $(PTHREAD_LIBS)
+
+BENCH_FLAGS = --threads 1,2 --reps 5 --seconds 0.5
+PHONY_TARGETS += bench
+bench: %reldir%/rundown-bench$(EXEEXT)
+	./%reldir%/rundown-bench $(BENCH_FLAGS)

@@ -1,11 +1,57 @@
 /*
- * impl/cpu.c - processor count for sizing cache-aware refs.
+ * impl/cpu.c - processor count, and the choice of how to read the
+ * processor number (see cpu.h).
  */
 #include "config.h"
 
+#include <dlfcn.h>
+#include <stdlib.h>
 #include <unistd.h>
+#if HAVE_SYS_RSEQ_H
+#include <sys/rseq.h>
+#endif
 
 #include "impl/cpu.h"
+
+ptrdiff_t rd_cpu_rseq_cpu_id_off;
+
+/*
+ * Runs when librundown is loaded, before any ref exists.  The rseq path is
+ * taken only if (1) glibc registered rseq for this process, (2) the
+ * sched_getcpu that the program resolves is libc's own (not a preloaded
+ * shim), and (3) RUNDOWN_NO_RSEQ is not set in the environment.  Without
+ * TSan: the TSan runtime does not model the kernel's writes to the rseq
+ * area, so the TSan build always calls sched_getcpu().
+ */
+__attribute__((constructor)) static void rd_cpu_init(void)
+{
+#if HAVE_SYS_RSEQ_H && HAVE_DECL___RSEQ_OFFSET && HAVE_DECL___RSEQ_SIZE && \
+	!defined(__SANITIZE_THREAD__)
+	void *libc, *own, *seen;
+	int32_t cpu;
+
+	if (__rseq_size < 8 || getenv("RUNDOWN_NO_RSEQ") != NULL)
+		return;
+	libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+	if (libc == NULL)
+		return;
+	own = dlsym(libc, "sched_getcpu");
+	seen = dlsym(RTLD_DEFAULT, "sched_getcpu");
+	dlclose(libc);
+	if (own == NULL || own != seen)
+		return; /* interposed: always ask the interposer */
+	cpu = *(volatile const int32_t *)((char *)__builtin_thread_pointer() + __rseq_offset +
+					  offsetof(struct rseq, cpu_id));
+	if (cpu < 0)
+		return; /* registration failed */
+	rd_cpu_rseq_cpu_id_off = __rseq_offset + (ptrdiff_t)offsetof(struct rseq, cpu_id);
+#endif
+}
+
+const char *rd_cpu_source(void)
+{
+	return rd_cpu_rseq_cpu_id_off != 0 ? "rseq" : "sched_getcpu";
+}
 
 unsigned rd_cpu_count(void)
 {

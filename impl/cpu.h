@@ -1,25 +1,50 @@
 /*
- * impl/cpu.h - processor number and processor count, through libc.
+ * impl/cpu.h - processor number and processor count.
  *
- * Both go through libc's sched_getcpu() and sysconf() on purpose: the
- * inject/ shims interpose those calls to simulate migrations, hot-added
- * processors and odd processor counts.
+ * The processor number is read from the thread's rseq area (glibc 2.35+
+ * registers one per thread and exports __rseq_offset/__rseq_size), which
+ * costs one load.  It falls back to libc's sched_getcpu() when rseq is not
+ * registered (old glibc, GLIBC_TUNABLES=glibc.pthread.rseq=0, seccomp) and
+ * whenever sched_getcpu is interposed (the inject/ shims preloaded), so a
+ * shim that perturbs processor numbers is always obeyed: rd_cpu_init()
+ * compares the sched_getcpu the program sees with libc's own.
+ *
+ * The processor count comes from sysconf(_SC_NPROCESSORS_CONF), through
+ * libc, so the shims can change it too.
  */
 #ifndef RUNDOWN_IMPL_CPU_H
 #define RUNDOWN_IMPL_CPU_H
 
 #include <sched.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Offset of the rseq cpu_id field from the thread pointer, or 0 when the
+ * rseq fast path is off (set once, before any ref can exist). */
+extern ptrdiff_t rd_cpu_rseq_cpu_id_off;
 
 /* Current processor number; 0 if the kernel cannot tell. */
 static inline unsigned rd_cpu_current(void)
 {
-	int cpu = sched_getcpu();
+	int cpu;
 
+	if (__builtin_expect(rd_cpu_rseq_cpu_id_off != 0, 1)) {
+		/* rseq cpu_id: written by the kernel on every migration of this
+		 * thread; any value read is a processor this thread ran on. */
+		cpu = *(volatile const int32_t *)((char *)__builtin_thread_pointer() +
+						  rd_cpu_rseq_cpu_id_off);
+		if (__builtin_expect(cpu >= 0, 1))
+			return (unsigned)cpu;
+	}
+	cpu = sched_getcpu();
 	return cpu < 0 ? 0u : (unsigned)cpu;
 }
 
 /* Configured processors (>= 1), capped at RD_CPU_MAX. */
 unsigned rd_cpu_count(void);
+
+/* How rd_cpu_current() reads the processor: "rseq" or "sched_getcpu". */
+const char *rd_cpu_source(void);
 
 #define RD_CPU_MAX 4096u
 
