@@ -1,1 +1,95 @@
-## fuzz: filled in by its issue.
+## fuzz: the sequential model, the deterministic executor, rundown-fuzz (no
+## engine needed), the libFuzzer/AFL++ target, and the seed corpus.
+
+%canon_reldir%_core_sources = \
+	%reldir%/model.c %reldir%/model.h \
+	%reldir%/ops.c %reldir%/ops.h
+
+bin_PROGRAMS += %reldir%/rundown-fuzz
+%canon_reldir%_rundown_fuzz_SOURCES = $(%canon_reldir%_core_sources) \
+	%reldir%/rundown_fuzz.c \
+	%reldir%/seeds.c %reldir%/seeds.h \
+	%reldir%/lincheck.c %reldir%/lincheck.h
+%canon_reldir%_rundown_fuzz_LDADD = conformance/libconform-backend.la \
+	conformance/libconform-linked.la $(PTHREAD_LIBS)
+# -static: librundown goes into the executable, not as a shared library, so
+# its Ex* names are not in the global symbol scope: a dlopen-ed backend that
+# calls its own exported routines (Allocate -> Initialize) must bind to its
+# own, not be interposed by the reference's.
+%canon_reldir%_rundown_fuzz_LDFLAGS = $(AM_LDFLAGS) -static
+
+# Writes the seeds of seeds.c as files: make fuzz-corpus (then commit).
+noinst_PROGRAMS += %reldir%/gen-corpus
+%canon_reldir%_gen_corpus_SOURCES = %reldir%/gen_corpus.c %reldir%/seeds.c %reldir%/seeds.h
+
+# make check: the whole corpus replays against the reference; short
+# campaigns (sequential and concurrent) find nothing on it; a mutant, when
+# built, is found and its reproducer replays.
+TESTS += %reldir%/replay-corpus.test %reldir%/campaign-reference.test \
+	%reldir%/finds-mutant.test
+dist_check_SCRIPTS += %reldir%/replay-corpus.test %reldir%/campaign-reference.test \
+	%reldir%/finds-mutant.test
+EXTRA_DIST += %reldir%/corpus %reldir%/rundown.dict %reldir%/rundown-fuzz.options \
+	%reldir%/build.sh %reldir%/fuzz_target.c %reldir%/README.md
+
+PHONY_TARGETS += fuzz fuzz-afl fuzz-corpus clean-local-fuzz
+clean_local += clean-local-fuzz
+
+fuzz-corpus: %reldir%/gen-corpus$(EXEEXT)
+	%reldir%/gen-corpus$(EXEEXT) $(srcdir)/%reldir%/corpus
+
+# ---- make fuzz: libFuzzer with ASan+UBSan, the reference linked in ----
+FUZZ_SECONDS = 60
+FUZZ_FLAGS =
+%canon_reldir%_engine_sources = \
+	$(srcdir)/%reldir%/fuzz_target.c $(srcdir)/%reldir%/ops.c $(srcdir)/%reldir%/model.c \
+	$(srcdir)/conformance/backend.c $(srcdir)/conformance/backend_linked.c \
+	$(srcdir)/impl/plain.c $(srcdir)/impl/cache_aware.c \
+	$(srcdir)/impl/cache_aware_alloc.c $(srcdir)/impl/cpu.c
+%canon_reldir%_engine_cppflags = -I$(top_srcdir)/include -I$(top_builddir) -I$(top_srcdir)
+
+%reldir%/rundown-fuzz-libfuzzer: $(%canon_reldir%_engine_sources)
+	@if test "x$(CLANG)" = xno; then \
+	  echo "make fuzz: clang not found (configure looked for clang, clang-14);" \
+	       "install clang and libclang-rt-dev, then rerun configure" >&2; exit 1; fi
+	@$(MKDIR_P) %reldir%
+	$(AM_V_CCLD)$(CLANG) -g -O1 -std=gnu11 -fvisibility=hidden -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined $(%canon_reldir%_engine_cppflags) \
+	  $(%canon_reldir%_engine_sources) -o $@ $(LIBS) $(PTHREAD_LIBS) -lpthread
+
+fuzz: %reldir%/rundown-fuzz-libfuzzer
+	@$(MKDIR_P) %reldir%/corpus-work %reldir%/artifacts
+	@echo "make fuzz: $(FUZZ_SECONDS) s of libFuzzer against $${RUNDOWN_FUZZ_BACKEND:-the linked reference}"
+	@%reldir%/rundown-fuzz-libfuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=256 \
+	  -dict=$(srcdir)/%reldir%/rundown.dict -artifact_prefix=%reldir%/artifacts/ \
+	  -print_final_stats=1 $(FUZZ_FLAGS) %reldir%/corpus-work $(srcdir)/%reldir%/corpus \
+	  >%reldir%/fuzz.log 2>&1; status=$$?; \
+	  grep -E '^(#[0-9]+ +(INITED|DONE)|stat::|==[0-9]+==|SUMMARY|rundown|first divergence|  clause)' \
+	    %reldir%/fuzz.log; \
+	  execs=`sed -n 's/^stat::number_of_executed_units: *//p' %reldir%/fuzz.log`; \
+	  rate=`sed -n 's/^stat::average_exec_per_sec: *//p' %reldir%/fuzz.log`; \
+	  echo "make fuzz: $$execs execs, $$rate execs/s (log: %reldir%/fuzz.log)"; \
+	  if test $$status -ne 0; then echo "make fuzz: crash inputs in %reldir%/artifacts/;" \
+	    "replay with: fuzz/rundown-fuzz --replay FILE" >&2; fi; \
+	  exit $$status
+
+# ---- make fuzz-afl: AFL++ (afl-clang-fast with its libFuzzer driver) ----
+%reldir%/rundown-fuzz-afl: $(%canon_reldir%_engine_sources)
+	@if test "x$(AFL_CLANG_FAST)" = xno; then \
+	  echo "make fuzz-afl: afl-clang-fast not found; install AFL++ and rerun configure" >&2; \
+	  exit 1; fi
+	@$(MKDIR_P) %reldir%
+	$(AM_V_CCLD)$(AFL_CLANG_FAST) -g -O1 -std=gnu11 -fvisibility=hidden -fsanitize=fuzzer \
+	  $(%canon_reldir%_engine_cppflags) $(%canon_reldir%_engine_sources) -o $@ \
+	  $(LIBS) $(PTHREAD_LIBS) -lpthread
+
+fuzz-afl: %reldir%/rundown-fuzz-afl
+	@if command -v afl-fuzz >/dev/null 2>&1; then \
+	  AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
+	  afl-fuzz -V $(FUZZ_SECONDS) -i $(srcdir)/%reldir%/corpus -o %reldir%/afl-out \
+	    -x $(srcdir)/%reldir%/rundown.dict -- %reldir%/rundown-fuzz-afl; \
+	else echo "make fuzz-afl: built %reldir%/rundown-fuzz-afl; afl-fuzz not found, not run"; fi
+
+clean-local-fuzz:
+	-rm -rf %reldir%/rundown-fuzz-libfuzzer %reldir%/rundown-fuzz-afl %reldir%/corpus-work \
+	  %reldir%/artifacts %reldir%/afl-out %reldir%/fuzz.log %reldir%/test-out
