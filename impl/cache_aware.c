@@ -119,7 +119,7 @@ void ExInitializeRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefC
 	h->alloc_magic = 0;
 	h->pool_tag = 0;
 	h->pool_type = 0;
-	h->reserved = 0;
+	atomic_store_explicit(&h->xwaiters, 0, memory_order_relaxed);
 	rd_ca_reset(h);
 }
 
@@ -219,16 +219,24 @@ void ExWaitForRundownProtectionReleaseCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE Run
 						    memory_order_acq_rel,
 						    memory_order_acquire)) {
 		rd_ca_drain(h);
-		/* Release: pairs with the acquire loads of concurrent Waits. */
-		atomic_store_explicit(&h->state, RD_CA_DOWN, memory_order_release);
-		rd_futex_wake_all(&h->state);
+		/*
+		 * seq_cst store then seq_cst load, against the extra Wait's
+		 * seq_cst increment then seq_cst load below (Dekker): either we
+		 * see its xwaiters and wake it, or it sees DOWN and never sleeps.
+		 * The common single Wait makes no futex call here.
+		 */
+		atomic_store_explicit(&h->state, RD_CA_DOWN, memory_order_seq_cst);
+		if (atomic_load_explicit(&h->xwaiters, memory_order_seq_cst) != 0)
+			rd_futex_wake_all(&h->state);
 		return;
 	}
-	/* Already DOWN (no-op), or another Wait is draining: wait for it. */
-	while (s == RD_CA_DRAINING) {
+	if (s == RD_CA_DOWN)
+		return; /* already run down: no-op */
+	/* Another Wait is draining (undefined by the documents): wait for it. */
+	atomic_fetch_add_explicit(&h->xwaiters, 1, memory_order_seq_cst);
+	while (atomic_load_explicit(&h->state, memory_order_seq_cst) == RD_CA_DRAINING)
 		rd_futex_wait(&h->state, RD_CA_DRAINING);
-		s = atomic_load_explicit(&h->state, memory_order_acquire);
-	}
+	atomic_fetch_sub_explicit(&h->xwaiters, 1, memory_order_relaxed);
 }
 
 void ExRundownCompletedCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)

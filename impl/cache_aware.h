@@ -44,7 +44,7 @@ struct rd_ca_hdr {
 	uint32_t alloc_magic;     /* RD_CA_ALLOC_MAGIC if Allocate made it */
 	uint32_t pool_tag;        /* diagnostics only */
 	uint32_t pool_type;       /* diagnostics only */
-	uint32_t reserved;
+	_Atomic uint32_t xwaiters; /* Waits sleeping behind the draining one */
 };
 
 static inline struct rd_ca_hdr *rd_ca_hdr(PEX_RUNDOWN_REF_CACHE_AWARE ref)
