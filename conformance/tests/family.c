@@ -48,14 +48,55 @@ const struct conform_family conform_plain = {
 
 /* ---- cache-aware ---- */
 
-/* A Size+Initialize object carries its origin in a small header before
- * the buffer, so destroy knows whether to Free or free(). */
+/* A Size+Initialize object: a small header before the buffer; destroy
+ * knows it by the registry below and free()s the whole block. */
 struct ca_buf {
 	uint64_t magic;
 	size_t size;
 	_Alignas(16) unsigned char data[];
 };
 #define CA_BUF_MAGIC 0x63614275664d6167ull
+
+/* Which objects are our Size+Initialize buffers: a registry, not a look
+ * at the bytes before obj (for an Allocate'd object those belong to the
+ * backend's allocator: an ASan redzone or a malloc header). */
+static pthread_mutex_t ca_bufs_lock = PTHREAD_MUTEX_INITIALIZER;
+static void **ca_bufs;
+static size_t ca_nbufs, ca_capbufs;
+
+static void ca_bufs_add(void *data)
+{
+	pthread_mutex_lock(&ca_bufs_lock);
+	if (ca_nbufs == ca_capbufs) {
+		size_t cap = ca_capbufs ? 2 * ca_capbufs : 64;
+		void **p = realloc(ca_bufs, cap * sizeof(*p));
+
+		if (p == NULL) {
+			pthread_mutex_unlock(&ca_bufs_lock);
+			conform_unresolved("out of memory");
+		}
+		ca_bufs = p;
+		ca_capbufs = cap;
+	}
+	ca_bufs[ca_nbufs++] = data;
+	pthread_mutex_unlock(&ca_bufs_lock);
+}
+
+static bool ca_bufs_remove(void *data)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&ca_bufs_lock);
+	for (size_t i = 0; i < ca_nbufs; i++) {
+		if (ca_bufs[i] == data) {
+			ca_bufs[i] = ca_bufs[--ca_nbufs];
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ca_bufs_lock);
+	return found;
+}
 
 static void *ca_create(enum conform_make how)
 {
@@ -82,16 +123,16 @@ static void *ca_create(enum conform_make how)
 	b->size = size;
 	memset(b->data, 0xA5, size);
 	B->ExInitializeRundownProtectionCacheAware((PEX_RUNDOWN_REF_CACHE_AWARE)b->data, size);
+	ca_bufs_add(b->data);
 	return b->data;
 }
 
 static void ca_destroy(void *obj)
 {
-	struct ca_buf *b = (struct ca_buf *)((unsigned char *)obj - offsetof(struct ca_buf, data));
+	if (ca_bufs_remove(obj)) {
+		struct ca_buf *b =
+			(struct ca_buf *)((unsigned char *)obj - offsetof(struct ca_buf, data));
 
-	/* Only our own buffers carry the magic just before them; an Allocate'd
-	 * object is never read before its start. */
-	if (((uintptr_t)obj & 15) == 0 && b->magic == CA_BUF_MAGIC) {
 		b->magic = 0;
 		free(b);
 		return;
