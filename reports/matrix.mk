@@ -1,0 +1,64 @@
+## The conformance matrix against the reference, rendered into
+## reports/out/{index.html,junit.xml,summary.md,results.json}.
+##
+##   make conformance-report             plain build: default profile, the
+##                                       main inject profiles, the mutants
+##   make conformance-report MATRIX=full adds the ASan+UBSan and TSan builds
+##                                       and every inject profile
+##   make conformance-report BACKEND=/path/to/backend.so
+##                                       the same matrix for your backend
+##                                       (the mutant score is the suite's
+##                                       own and always shown)
+
+REPORT_OUT = reports/out
+MATRIX = default
+BACKEND = $(abs_top_builddir)/impl/.libs/librundown.so
+CONFORM_PROFILE = quick
+# Inject profiles of the default matrix (filled once the runner's --inject
+# is available; see inject/README.md).
+MATRIX_INJECT_DEFAULT =
+MATRIX_INJECT_FULL =
+
+rd_conform = $(abs_top_builddir)/conformance/rundown-conform$(EXEEXT)
+rd_report = $(abs_top_builddir)/reports/rundown-report
+
+PHONY_TARGETS += conformance-report
+conformance-report: all $(check_LTLIBRARIES)
+	@set -u; out='$(REPORT_OUT)'; rm -rf "$$out"; $(MKDIR_P) "$$out/runs"; status=0; \
+	run() { name=$$1; shift; \
+		echo "=== conformance: $$name"; \
+		$(rd_conform) --backend '$(BACKEND)' --profile $(CONFORM_PROFILE) \
+			--catalog '$(abs_top_srcdir)/conformance/clauses.tsv' \
+			--out "$$out/runs/$$name" "$$@"; rc=$$?; \
+		if test $$rc -eq 2; then exit 2; fi; \
+		if test $$rc -ne 0; then status=1; fi; }; \
+	run plain-default || exit 2; \
+	for p in $(MATRIX_INJECT_DEFAULT); do run "plain-$$p" --inject "$$p" || exit 2; done; \
+	if test '$(MATRIX)' = full; then \
+		for p in $(MATRIX_INJECT_FULL); do run "plain-$$p" --inject "$$p" || exit 2; done; \
+		for b in $(SANITIZER_BUILDS); do \
+			bname=$${b%%:*}; san=$${b#*:}; dir='$(abs_top_builddir)'/build-$$bname; \
+			$(MKDIR_P) "$$dir"; \
+			( cd "$$dir" && { test -f Makefile || '$(abs_top_srcdir)'/configure -q \
+				--enable-sanitizers=$$san CC='$(CC)'; } && $(MAKE) $(AM_MAKEFLAGS) all ) || exit 2; \
+			sb=$$dir/impl/.libs/librundown.so; \
+			test '$(BACKEND)' = '$(abs_top_builddir)/impl/.libs/librundown.so' || sb='$(BACKEND)'; \
+			echo "=== conformance: $$bname"; \
+			"$$dir/conformance/rundown-conform$(EXEEXT)" --backend "$$sb" --profile $(CONFORM_PROFILE) \
+				--catalog '$(abs_top_srcdir)/conformance/clauses.tsv' \
+				--out "$$out/runs/$$bname-default"; rc=$$?; \
+			test $$rc -eq 2 && exit 2; test $$rc -ne 0 && status=1; \
+		done; \
+	fi; \
+	mut=; \
+	if test -x '$(abs_top_srcdir)/conformance/mutants/run-mutants'; then \
+		echo "=== suite strength: in-tree mutants"; \
+		'$(abs_top_srcdir)/conformance/mutants/run-mutants' --runner $(rd_conform) \
+			--out "$$out/mutants" >"$$out/mutants.log" 2>&1; \
+		tail -n 3 "$$out/mutants.log"; \
+		test -f "$$out/mutants/mutants.tsv" && mut="--mutants $$out/mutants/mutants.tsv"; \
+	fi; \
+	$(rd_report) --catalog '$(abs_top_srcdir)/conformance/clauses.tsv' $$mut \
+		--title 'rundown-cts conformance: $(notdir $(BACKEND))' --out "$$out" "$$out/runs" || exit 2; \
+	echo "=== reports written: $$out/index.html $$out/junit.xml $$out/summary.md $$out/results.json"; \
+	exit $$status
