@@ -2,9 +2,10 @@
  * impl/cache_aware.c - cache-aware run-down protection: one counter per
  * processor, each on its own cache line.
  *
- * Each slot word has the plain encoding (2 * count | ACTIVE), but a slot's
- * count is only a *share* of the total: an Acquire adds to the slot of the
- * processor it runs on (processor number modulo nslots, so hot-added
+ * Each slot word is 4 * count | REOPEN | ACTIVE (ACTIVE: marked by a Wait;
+ * REOPEN: closed while ReInitialize reopens the slots; Acquire fails on
+ * either).  A slot's count is only a *share* of the total: an Acquire
+ * adds to the slot of the processor it runs on (processor number modulo nslots, so hot-added
  * processors beyond the slot count are safe), a Release subtracts from the
  * slot of the processor *it* runs on, which may be another one.  Slot counts
  * may therefore go "negative"; they wrap, and only the sum means anything
@@ -18,11 +19,12 @@
  *	  |                                                                   |
  *	  |       drain == 0 (at publication, or at the last Release) -------+
  *	  |                                                                   v
- *	  +-- ReInitialize (slots = 0, drain = 0) <--- Completed <------- DOWN
+ *	  +-- ReInitialize (two passes, below) <------ Completed <------- DOWN
  *
- *	- Acquire fails once its slot has ACTIVE; Wait sets ACTIVE on every
- *	  slot before it publishes, so once a Wait has marked the slots (before
- *	  it can block) every Acquire fails.
+ *	- Acquire fails once state is not OPEN or its slot has ACTIVE; Wait
+ *	  moves state to DRAINING, then sets ACTIVE on every slot before it
+ *	  publishes (and before it can block).  The slot check closes the
+ *	  race with an Acquire that read OPEN just before the state change.
  *	- A Release whose fetch_sub sees ACTIVE was not counted in the share
  *	  the marking read: it also subtracts from hdr->drain.  A Release that
  *	  does not see ACTIVE was counted (the mark reads the slot after it).
@@ -62,8 +64,10 @@
 #include "impl/cpu.h"
 #include "impl/futex.h"
 
-#define RD_ACTIVE ((uintptr_t)1)
-#define RD_UNIT ((uintptr_t)2)
+#define RD_ACTIVE ((uintptr_t)1)  /* marked by a Wait: releases go to the drain */
+#define RD_REOPEN ((uintptr_t)2)  /* closed while ReInitialize reopens the slots */
+#define RD_CLOSED (RD_ACTIVE | RD_REOPEN)
+#define RD_UNIT ((uintptr_t)4)
 
 SIZE_T rd_ca_size(void)
 {
@@ -138,15 +142,28 @@ BOOLEAN ExAcquireRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRe
 	struct rd_ca_hdr *h = rd_ca_hdr(RunRefCacheAware);
 	_Atomic uintptr_t *slot = rd_ca_my_slot(h);
 	uintptr_t add = (uintptr_t)Count * RD_UNIT;
-	uintptr_t old = atomic_load_explicit(slot, memory_order_relaxed);
+	uintptr_t old;
 
+	/*
+	 * Wait moves state to DRAINING before it marks any slot, and marks the
+	 * slots one by one.  Checking state first makes run-down visible to an
+	 * Acquire as soon as any Acquire has seen it: a FALSE from a marked
+	 * slot (the failed CAS below is an acquire, pairing with the mark's
+	 * acq_rel fetch_or, which follows the state CAS in Wait) happens-before
+	 * every later Acquire's state load, which then reads DRAINING, even if
+	 * that Acquire's own slot is not marked yet.  The state word shares the
+	 * header line that every Acquire reads anyway.
+	 */
+	if (atomic_load_explicit(&h->state, memory_order_acquire) != RD_CA_OPEN)
+		return FALSE;
+	old = atomic_load_explicit(slot, memory_order_acquire);
 	do {
-		if (old & RD_ACTIVE)
+		if (old & RD_CLOSED)
 			return FALSE;
 		/* Acquire on success: pairs with ReInitialize's release. */
 	} while (!atomic_compare_exchange_weak_explicit(slot, &old, old + add,
 						       memory_order_acquire,
-						       memory_order_relaxed));
+						       memory_order_acquire));
 	return TRUE;
 }
 
@@ -200,7 +217,7 @@ static void rd_ca_drain(struct rd_ca_hdr *h)
 		 * Release on slot i before it happens-before us. */
 		uintptr_t old = atomic_fetch_or_explicit(rd_ca_slot(h, i), RD_ACTIVE,
 							 memory_order_acq_rel);
-		sum += (int64_t)(intptr_t)(old & ~RD_ACTIVE) / (int64_t)RD_UNIT;
+		sum += (int64_t)(intptr_t)(old & ~RD_CLOSED) / (int64_t)RD_UNIT;
 	}
 	/* Publish the complete sum; acq_rel pairs with rd_ca_drain_put. */
 	if (atomic_fetch_add_explicit(&h->drain, sum, memory_order_acq_rel) + sum == 0)
@@ -251,11 +268,29 @@ void ExReInitializeRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRe
 {
 	struct rd_ca_hdr *h = rd_ca_hdr(RunRefCacheAware);
 
-	atomic_store_explicit(&h->state, RD_CA_DOWN, memory_order_relaxed);
+	/*
+	 * On entry the object is run down: every slot has ACTIVE, no unit is
+	 * outstanding, and no Acquire can succeed.  Accessors may call Acquire
+	 * (and then Release) while we reopen the slots one by one, so a unit
+	 * of the new cycle can be acquired on a reopened slot and released on
+	 * one not reopened yet.  Two passes keep that exact:
+	 *
+	 * 1. Every slot := REOPEN (count 0): drops the old cycle's leftovers
+	 *    (post-mark releases, already accounted in the old drain) while
+	 *    still refusing Acquires.  Nothing of the new cycle exists yet.
+	 * 2. Reset the drain, then clear REOPEN slot by slot with fetch_and,
+	 *    which keeps any new-cycle release that landed on the slot in
+	 *    between.  A Release that sees REOPEN (not ACTIVE) leaves its
+	 *    count in the slot and does not touch the drain: the value its own
+	 *    RMW read decides, so no state load can be stale.
+	 */
 	for (unsigned i = 0; i < h->nslots; i++)
-		/* Release: pairs with the acquire CAS of the next Acquire. */
-		atomic_store_explicit(rd_ca_slot(h, i), 0, memory_order_release);
+		atomic_store_explicit(rd_ca_slot(h, i), RD_REOPEN, memory_order_relaxed);
 	atomic_store_explicit(&h->drain, 0, memory_order_relaxed);
 	atomic_store_explicit(&h->drained, 0, memory_order_relaxed);
 	atomic_store_explicit(&h->state, RD_CA_OPEN, memory_order_release);
+	for (unsigned i = 0; i < h->nslots; i++)
+		/* Release: pairs with the acquire CAS of the next Acquire, which
+		 * then also sees the stores above. */
+		atomic_fetch_and_explicit(rd_ca_slot(h, i), ~RD_REOPEN, memory_order_release);
 }
