@@ -120,6 +120,10 @@ int rundown_results_write(const char *dir, const struct rundown_results_meta *m,
 	rd_field(fp, m->family);
 	fputs("\n# inject=", fp);
 	rd_field(fp, m->inject);
+	if (m->inject_spec) {
+		fputs("\n# inject_spec=", fp);
+		rd_field(fp, m->inject_spec);
+	}
 	fputs("\n# build=", fp);
 	rd_field(fp, m->build);
 	fprintf(fp, "\n# seed=%llu\n# started=%s\n# duration_ms=%llu\n# command=", (unsigned long long)m->seed,

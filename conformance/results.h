@@ -55,6 +55,7 @@ struct rundown_result_row {
 
 struct rundown_results_meta {
 	const char *backend, *profile, *family, *inject, *build, *command;
+	const char *inject_spec; /* canonical RUNDOWN_INJECT (seed included), or NULL */
 	uint64_t seed;
 	time_t started;
 	uint64_t duration_ms;

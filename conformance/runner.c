@@ -24,6 +24,16 @@
  *      failures into XFAIL and passes into XPASS.
  *   5. Table, counts, `N passed, N failed`, DIR/results.tsv.
  *
+ * --inject/--inject-spec (inject_ctl.c): validated first, then the runner
+ * re-executes itself under the shim (LD_PRELOAD, RUNDOWN_INJECT with the
+ * seed, GLIBC_TUNABLES for CPU profiles); step 2 then keeps only the tests
+ * naming a clause a profile can affect (the rest: UNTESTED "not affected by
+ * profile X"), the CPU profiles' clauses become UNRESOLVED if the backend
+ * reads the processor without sched_getcpu(), and under irql the backend's
+ * Acquire/Release(+Ex) pointers are wrapped (irql_wrap.c): the trampoline
+ * fails a test during which the shim recorded a blocking call.
+ * --torture (torture.c) loads the backend and runs the soak instead.
+ *
  * Exit: 0 when no clause is FAIL/HUNG/SIGNALED/XPASS, 1 otherwise, 2 for
  * usage and load errors (RUNDOWN_EXIT_USAGE).
  *
@@ -49,6 +59,10 @@
 #include "conformance/conform.h"
 #include "conformance/context.h"
 #include "conformance/results.h"
+#include "conformance/inject_ctl.h"
+#include "conformance/irql_wrap.h"
+#include "conformance/torture.h"
+#include "inject/inject.h"
 
 #ifndef RD_PKGDATADIR
 #define RD_PKGDATADIR "/usr/local/share/rundown-cts"
@@ -61,6 +75,12 @@
 #endif
 #ifndef RD_BUILD_SANITIZERS
 #define RD_BUILD_SANITIZERS "none"
+#endif
+#ifndef RD_PKGLIBDIR
+#define RD_PKGLIBDIR "/usr/local/lib/rundown-cts"
+#endif
+#ifndef RD_LIBDIR
+#define RD_LIBDIR "/usr/local/lib"
 #endif
 
 #if defined(__SANITIZE_THREAD__)
@@ -111,17 +131,20 @@ struct rd_opts {
 	size_t nglobs;
 	char *inject, *inject_spec;
 	uint64_t seed;
-	bool seed_given, fail_fast, list, list_tests, verbose;
+	bool seed_given, fail_fast, list, list_tests, verbose, torture;
 	unsigned long repeat;
 	unsigned jobs;
 	double tmult;
+	struct conform_torture_opts t; /* --torture and its options */
+	bool t_opt;                    /* a torture-only option was given */
 };
 
 enum {
 	OPT_BACKEND = 'b', OPT_HELP = 'h', OPT_VERBOSE = 'v',
 	OPT_PROFILE = 256, OPT_FAMILY, OPT_CLAUSE, OPT_SEED, OPT_REPEAT, OPT_FAIL_FAST, OPT_TMULT,
 	OPT_EXPECT, OPT_PREFIX, OPT_OUT, OPT_LIST, OPT_LIST_TESTS, OPT_CATALOG, OPT_JOBS, OPT_REPORT,
-	OPT_INJECT, OPT_INJECT_SPEC,
+	OPT_INJECT, OPT_INJECT_SPEC, OPT_TORTURE, OPT_DURATION, OPT_READERS, OPT_STUTTER, OPT_SHUFFLE,
+	OPT_STATS_INTERVAL,
 };
 
 static const struct option rd_long_options[] = {
@@ -144,13 +167,22 @@ static const struct option rd_long_options[] = {
 	{"report", required_argument, NULL, OPT_REPORT},
 	{"inject", required_argument, NULL, OPT_INJECT},
 	{"inject-spec", required_argument, NULL, OPT_INJECT_SPEC},
+	{"torture", no_argument, NULL, OPT_TORTURE},
+	{"duration", required_argument, NULL, OPT_DURATION},
+	{"readers", required_argument, NULL, OPT_READERS},
+	{"stutter", required_argument, NULL, OPT_STUTTER},
+	{"shuffle", required_argument, NULL, OPT_SHUFFLE},
+	{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
 
 static void rd_usage(FILE *fp)
 {
-	fputs("Usage: rundown-conform --backend PATH.so [OPTION]...\n"
+	size_t np;
+	const struct rundown_inject_profile *pr = rundown_inject_profiles(&np);
+	const char *text ="Usage: rundown-conform --backend PATH.so [OPTION]...\n"
+	      "       rundown-conform --torture [--backend PATH.so] [TORTURE OPTION]...\n"
 	      "       rundown-conform --list | --list-tests [--catalog FILE]\n"
 	      "Run the run-down protection conformance tests against a backend (a shared\n"
 	      "object exporting the 19 wdm.h routines) and give a verdict per clause of the\n"
@@ -179,12 +211,41 @@ static void rd_usage(FILE *fp)
 	      "      --catalog FILE         the clause catalog (default: the build tree's, else\n"
 	      "                             " RD_PKGDATADIR "/clauses.tsv)\n"
 	      "      --jobs N               accepted; tests run one at a time for now\n"
-	      "      --inject PROFILE[,..]  fault injection (reserved: not available yet)\n"
-	      "      --inject-spec STRING   fault injection grammar (reserved: not available yet)\n"
+	      "      --inject PROFILE[,..]  rerun, under the inject shim, the clauses these profiles\n"
+	      "                             can affect (below); the others are UNTESTED\n"
+	      "      --inject-spec STRING   the same with a raw RUNDOWN_INJECT spec (inject/README.md);\n"
+	      "                             with --inject it is appended to the profiles' spec\n"
 	      "      --list                 list the catalog's clauses and the tests of each\n"
 	      "      --list-tests           list the tests: name<TAB>clause ids<TAB>flags\n"
 	      "  -v, --verbose              more detail: backend facts, every test's message\n"
 	      "  -h, --help                 this text\n"
+	      "\n"
+	      "Torture mode (rcutorture/locktorture style; --inject, --seed, --family,\n"
+	      "--backend and --timeout-multiplier apply; default backend: librundown):\n"
+	      "      --torture              readers loop Acquire, check and write the protected\n"
+	      "                             object, Release; an owner loops Wait, checks no reader\n"
+	      "                             is inside, replaces the object (new generation),\n"
+	      "                             [Completed], ReInitialize.  Ends with SUCCESS (exit 0)\n"
+	      "                             or FAILURE (exit 1)\n"
+	      "      --duration D           how long (default 30s; D: N[ns|us|ms|s|m], bare N = s)\n"
+	      "      --readers N            reader threads per family (default: processors, >= 2)\n"
+	      "      --stutter D            run D, pause D/4, repeat (default min(3s, duration/4);\n"
+	      "                             0: never pause)\n"
+	      "      --shuffle D            move every thread to a random processor each D\n"
+	      "                             (default 100ms; 0: never)\n"
+	      "      --stats-interval D     statistics line period (default 1s, 5s above 30s)\n"
+	      "\n"
+	      "Inject profiles (--inject; rerun: the clauses each can affect):\n"
+	      "%PROFILES%"
+	      "The runner re-executes itself with LD_PRELOAD=librundown-inject.so (before a\n"
+	      "sanitizer runtime), RUNDOWN_INJECT=<canonical spec, seed=--seed> and, for the\n"
+	      "profiles that perturb processor numbers (migrate, hotplug, ncpu-*),\n"
+	      "GLIBC_TUNABLES=glibc.pthread.rseq=0.  A backend that reads the processor without\n"
+	      "calling sched_getcpu() (rseq, RDPID) cannot be perturbed: the runner warns and\n"
+	      "reports the clauses only those profiles target UNRESOLVED.  Under irql, every\n"
+	      "Acquire/Release(+Ex) call is bracketed as DISPATCH_LEVEL: a blocking call inside\n"
+	      "fails the test (IRQL-001 plain, IRQL-004 cache-aware).  RUNDOWN_INJECT_SHIM=PATH\n"
+	      "overrides the shim's location.\n"
 	      "\n"
 	      "Outcomes (per clause, the worst over its tests): FAIL, SIGNALED (crashed),\n"
 	      "HUNG (timed out), UNRESOLVED (no verdict: a test could not set up its\n"
@@ -202,8 +263,15 @@ static void rd_usage(FILE *fp)
 	      "Environment: CK_FORK=no runs the tests inside this process, for a debugger\n"
 	      "(then a crash or a hang stops the run, and timeouts are not enforced).\n"
 	      "top_srcdir: take the catalog from $top_srcdir/conformance/clauses.tsv.\n"
-	      "CK_RUN_SUITE, CK_RUN_CASE, CK_INCLUDE_TAGS, CK_EXCLUDE_TAGS are ignored: use --clause.\n",
-	      fp);
+	      "CK_RUN_SUITE, CK_RUN_CASE, CK_INCLUDE_TAGS, CK_EXCLUDE_TAGS are ignored: use --clause.\n";
+	const char *cut = strstr(text, "%PROFILES%");
+
+	fwrite(text, 1, (size_t)(cut - text), fp);
+	for (size_t i = 0; i < np; i++) {
+		fprintf(fp, "  %-16s %s\n  %-16s   spec %s; reruns %s%s%s\n", pr[i].name, pr[i].summary, "", pr[i].spec,
+			pr[i].targets, pr[i].kinds ? ", kind " : "", pr[i].kinds ? pr[i].kinds : "");
+	}
+	fputs(cut + strlen("%PROFILES%"), fp);
 }
 
 __attribute__((noreturn, format(printf, 1, 2))) static void rd_usage_error(const char *fmt, ...)
@@ -302,13 +370,53 @@ static void rd_parse_options(struct rd_opts *o, int argc, char **argv)
 		case OPT_CATALOG: o->catalog = optarg; break;
 		case OPT_JOBS: o->jobs = (unsigned)rd_parse_ulong("--jobs", optarg, 1, 1024); break;
 		case OPT_REPORT: o->report = optarg; break;
-		case OPT_INJECT:
+		case OPT_INJECT: { /* repeatable: the lists join */
+			char *n = NULL;
+
+			if (!*optarg)
+				rd_usage_error("--inject: empty profile list");
+			if (asprintf(&n, "%s%s%s", o->inject ? o->inject : "", o->inject ? "," : "", optarg) < 0)
+				rd_usage_error("out of memory");
 			free(o->inject);
-			o->inject = strdup(optarg);
+			o->inject = n;
 			break;
-		case OPT_INJECT_SPEC:
+		}
+		case OPT_INJECT_SPEC: { /* repeatable: the specs join */
+			char *n = NULL;
+
+			if (asprintf(&n, "%s%s%s", o->inject_spec ? o->inject_spec : "", o->inject_spec ? ";" : "",
+				     optarg) < 0)
+				rd_usage_error("out of memory");
 			free(o->inject_spec);
-			o->inject_spec = strdup(optarg);
+			o->inject_spec = n;
+			break;
+		}
+		case OPT_TORTURE: o->torture = true; break;
+		case OPT_DURATION:
+			if (conform_parse_duration(optarg, &o->t.duration_ns) != 0 || o->t.duration_ns == 0)
+				rd_usage_error("--duration: '%s' is not a duration (N[ns|us|ms|s|m], N > 0)", optarg);
+			o->t_opt = true;
+			break;
+		case OPT_READERS:
+			o->t.readers = (unsigned)rd_parse_ulong("--readers", optarg, 1, 1024);
+			o->t_opt = true;
+			break;
+		case OPT_STUTTER:
+			if (conform_parse_duration(optarg, &o->t.stutter_ns) != 0)
+				rd_usage_error("--stutter: '%s' is not a duration", optarg);
+			o->t.stutter_set = true;
+			o->t_opt = true;
+			break;
+		case OPT_SHUFFLE:
+			if (conform_parse_duration(optarg, &o->t.shuffle_ns) != 0)
+				rd_usage_error("--shuffle: '%s' is not a duration", optarg);
+			o->t.shuffle_set = true;
+			o->t_opt = true;
+			break;
+		case OPT_STATS_INTERVAL:
+			if (conform_parse_duration(optarg, &o->t.stats_ns) != 0 || o->t.stats_ns == 0)
+				rd_usage_error("--stats-interval: '%s' is not a duration > 0", optarg);
+			o->t_opt = true;
 			break;
 		case OPT_HELP:
 			rd_usage(stdout);
@@ -327,11 +435,12 @@ static void rd_parse_options(struct rd_opts *o, int argc, char **argv)
 			rd_usage_error("--report DIR and --out DIR name different directories");
 		o->out = o->report;
 	}
-	if (o->inject || o->inject_spec) {
-		fprintf(stderr, "rundown-conform: %s: not available yet\n", o->inject ? "--inject" : "--inject-spec");
-		exit(RUNDOWN_EXIT_USAGE);
-	}
-	if (!o->list && !o->list_tests && !o->backend)
+	if (o->t_opt && !o->torture)
+		rd_usage_error("--duration, --readers, --stutter, --shuffle and --stats-interval need --torture");
+	if (o->torture && (o->list || o->list_tests || o->nglobs || o->expect_file || o->out))
+		rd_usage_error("--torture does not take --list, --list-tests, --clause, --expect-fail, --out or "
+			       "--report");
+	if (!o->list && !o->list_tests && !o->backend && !o->torture)
 		rd_usage_error("--backend PATH.so is required");
 }
 
@@ -466,7 +575,7 @@ static size_t rd_section_count(void)
 	return (size_t)(__stop_conform_tests - __start_conform_tests);
 }
 
-enum rd_state { RD_NOT_SELECTED, RD_SKIP_PROFILE, RD_SKIP_MISSING, RD_SKIP_STOPPED, RD_RUN };
+enum rd_state { RD_NOT_SELECTED, RD_SKIP_PROFILE, RD_SKIP_MISSING, RD_SKIP_STOPPED, RD_SKIP_INJECT, RD_RUN };
 
 struct rd_test {
 	const struct conform_test *t;
@@ -489,6 +598,8 @@ struct rd_clause {
 	enum rundown_outcome outcome;
 	const char *message;
 	unsigned nrun;
+	bool inj_affected;  /* --inject: some profile can affect it */
+	bool inj_bypassed;  /* --inject: only CPU profiles affect it, and the backend bypasses the shim */
 };
 
 static struct rd_opts rd_o;
@@ -499,6 +610,13 @@ static size_t rd_nclauses;
 static struct rundown_backend rd_backend;
 static struct rundown_catalog rd_catalog;
 static bool rd_tsan_exact;
+
+/* --inject */
+static struct conform_inject rd_inj;
+static bool rd_irql_wrapped;
+static bool rd_cpu_bypass; /* the backend reads the processor without sched_getcpu() */
+static const char *const rd_bypass_msg =
+	"backend reads the processor without sched_getcpu (rseq?): the profile cannot perturb it";
 
 /* Progress and --fail-fast state, in this process (libcheck's parent). */
 static SRunner *rd_sr;
@@ -647,6 +765,35 @@ static void rd_select_tests(void)
 		} else {
 			x->state = RD_RUN;
 		}
+		if (rd_inj.on && x->state == RD_RUN) {
+			bool run = false, bypassed = false;
+
+			for (const char *p = t->clauses, *s; p && (s = rd_next_id(&p, &len));) {
+				char id[128];
+				struct rd_clause *k;
+				bool cpu_only = false;
+
+				snprintf(id, sizeof(id), "%.*s", (int)len, s);
+				k = rd_clause_find(id);
+				if (!k || !k->selected ||
+				    !conform_inject_affects(&rd_inj, id, k->c ? k->c->kind_s : NULL,
+							    (t->flags & CONFORM_CONCURRENT) != 0, &cpu_only))
+					continue;
+				k->inj_affected = true;
+				if (cpu_only && rd_cpu_bypass) {
+					k->inj_bypassed = true;
+					bypassed = true;
+				} else {
+					run = true;
+				}
+			}
+			if (!run) {
+				x->state = RD_SKIP_INJECT;
+				x->skip_msg = bypassed ? rd_bypass_msg
+						       : rd_strf("not affected by %s %s", strchr(rd_inj.label, ',') ?
+									   "profiles" : "profile", rd_inj.label);
+			}
+		}
 	}
 }
 
@@ -765,6 +912,16 @@ static void rd_trampoline(int k)
 
 	conform_context_enter(t);
 	t->ttest->fn(0);
+	if (rd_irql_wrapped) {
+		const char *clause = NULL;
+		char what[256];
+		uint64_t n = conform_irql_violations(&clause, what, sizeof(what));
+
+		if (n)
+			conform_fail(clause, "IRQL violation: %s at DISPATCH_LEVEL (%llu blocking call(s) inside "
+				     "Acquire/Release recorded by the inject shim; backtrace on stderr); required "
+				     "never to block", what, (unsigned long long)n);
+	}
 }
 
 /* Unchecked fixtures: run in this process, before and after each TCase. */
@@ -824,6 +981,10 @@ static void rd_run_tests(void)
 	double base_scale = rd_o.tmult * (strcmp(RD_BUILD_SANITIZERS, "none") != 0 ? RD_SAN_TIMEOUT_SCALE : 1.0) *
 			    (double)rd_o.repeat * (strcmp(rd_o.profile, "quick") == 0 ? 1.0 : 4.0);
 	const char *fork_env = getenv("CK_FORK");
+	const struct rundown_inject_cfg *ic = &rd_inj.cfg;
+
+	if (rd_inj.on && (ic->yield.p || ic->delay.p || ic->chaos.on || ic->pct.on))
+		base_scale *= 3.0; /* perturbed schedules are slower, never wrong */
 	bool nofork = fork_env && strcmp(fork_env, "no") == 0;
 	char xml[4200], tap[4200];
 
@@ -892,18 +1053,27 @@ static void rd_row_add(struct rd_rows *r, const struct rundown_result_row *row)
 	r->v[r->n++] = *row;
 }
 
+static const char *rd_inject_args(void)
+{
+	if (!rd_inj.on)
+		return "";
+	return rd_strf("%s%s%s%s", rd_inj.names[0] ? " --inject " : "",
+		       rd_inj.names[0] ? rd_shell_quote(rd_inj.names) : "", rd_inj.user_spec[0] ? " --inject-spec " : "",
+		       rd_inj.user_spec[0] ? rd_shell_quote(rd_inj.user_spec) : "");
+}
+
 static const char *rd_reproduce(const char *clause)
 {
-	return rd_strf("rundown-conform --backend %s%s%s --profile %s --clause %s --seed %llu",
+	return rd_strf("rundown-conform --backend %s%s%s --profile %s%s --seed %llu --clause %s",
 		       rd_shell_quote(rd_o.backend), rd_o.prefix ? " --symbol-prefix " : "",
-		       rd_o.prefix ? rd_shell_quote(rd_o.prefix) : "", rd_o.profile, clause,
-		       (unsigned long long)rd_o.seed);
+		       rd_o.prefix ? rd_shell_quote(rd_o.prefix) : "", rd_o.profile, rd_inject_args(),
+		       (unsigned long long)rd_o.seed, clause);
 }
 
 /* Why no test ran for a clause. */
 static enum rundown_outcome rd_not_run(const struct rd_clause *k, const char **why)
 {
-	const char *missing = NULL, *profile = NULL, *stopped = NULL;
+	const char *missing = NULL, *profile = NULL, *stopped = NULL, *inject = NULL;
 	bool named = false;
 
 	if (k->c && k->c->kind == RUNDOWN_KIND_UNDEFINED) {
@@ -930,10 +1100,21 @@ static enum rundown_outcome rd_not_run(const struct rd_clause *k, const char **w
 			profile = x->skip_msg;
 		else if (x->state == RD_SKIP_STOPPED && !stopped)
 			stopped = x->skip_msg;
+		else if (x->state == RD_SKIP_INJECT && !inject)
+			inject = x->skip_msg;
 	}
 	if (missing) {
 		*why = missing;
 		return RUNDOWN_UNSUPPORTED;
+	}
+	if (k->inj_bypassed) {
+		*why = rd_bypass_msg;
+		return RUNDOWN_UNRESOLVED;
+	}
+	if (inject && !stopped && !k->inj_affected) {
+		*why = rd_strf("not affected by %s %s", strchr(rd_inj.label, ',') ? "profiles" : "profile",
+			       rd_inj.label);
+		return RUNDOWN_UNTESTED;
 	}
 	*why = stopped ? stopped : profile ? profile : named ? "not run" : "no test names this clause";
 	return RUNDOWN_UNTESTED;
@@ -941,6 +1122,16 @@ static enum rundown_outcome rd_not_run(const struct rd_clause *k, const char **w
 
 static void rd_verdicts(struct rd_rows *rows)
 {
+	/* A test run for the selected clauses that failed on another of its
+	 * clauses found a violation of that one: report it too. */
+	for (size_t i = 0; i < rd_ntests; i++) {
+		const struct rd_test *x = &rd_tests[i];
+		struct rd_clause *k;
+
+		if (x->done && x->state == RD_RUN && x->outcome == RUNDOWN_FAIL && x->fail_clause &&
+		    (k = rd_clause_find(x->fail_clause)) && !k->selected)
+			k->selected = true;
+	}
 	for (size_t ci = 0; ci < rd_nclauses; ci++) {
 		struct rd_clause *k = &rd_clauses[ci];
 		size_t first_row = rows->n;
@@ -1209,6 +1400,100 @@ static uint64_t rd_random_seed(void)
 	return x % UINT64_C(4294967291); /* short enough to type */
 }
 
+/* The runner runs from the build tree (not installed). */
+static bool rd_in_build_tree(void)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t bl = strlen(RD_ABS_TOP_BUILDDIR);
+
+	if (n <= 0 || bl == 0)
+		return false;
+	self[n] = '\0';
+	return strncmp(self, RD_ABS_TOP_BUILDDIR, bl) == 0 && self[bl] == '/';
+}
+
+/* After the backend is loaded: the IRQL wrappers and the rseq probe. */
+static void rd_inject_prepare(void)
+{
+	if (!rd_inj.on)
+		return;
+	if (rd_inj.cfg.irql != RUNDOWN_INJECT_IRQL_OFF) {
+		if (conform_irql_wrap(&rd_backend) == 0)
+			rd_irql_wrapped = true;
+		else
+			fprintf(stderr, "rundown-conform: warning: irql: the shim's control API is missing; calls "
+					"are not bracketed\n");
+	}
+	if (rd_inj.cpu && (!rd_o.family || strcmp(rd_o.family, "cache-aware") == 0)) {
+		int r = conform_inject_cpu_probe(&rd_backend);
+
+		if (r == 0) {
+			rd_cpu_bypass = true;
+			fprintf(stderr, "rundown-conform: warning: %s: cache-aware Acquire/Release made no "
+					"sched_getcpu() call the shim saw (%s)\n", rd_inj.label, rd_bypass_msg);
+		} else if (r < 0 && rd_o.verbose) {
+			fprintf(stderr, "rundown-conform: could not probe how the backend reads the processor\n");
+		}
+	}
+}
+
+/* One reproduce command per failing clause (the first few). */
+static void rd_print_reproduce(void)
+{
+	unsigned shown = 0, more = 0;
+
+	for (size_t ci = 0; ci < rd_nclauses; ci++) {
+		const struct rd_clause *k = &rd_clauses[ci];
+
+		if (!k->selected || !rundown_outcome_is_failure(k->outcome))
+			continue;
+		if (shown < 8) {
+			printf("reproduce %s: %s\n", k->id, rd_reproduce(k->id));
+			shown++;
+		} else {
+			more++;
+		}
+	}
+	if (more)
+		printf("(%u more failing clauses: same command with their ids)\n", more);
+}
+
+/* --torture: load the backend (default: librundown), then torture.c. */
+static int rd_torture_main(int argc, char **argv)
+{
+	char err[4096];
+	const char *path = rd_o.backend;
+	int rc;
+
+	if (!path) {
+		path = rd_in_build_tree() ? RD_ABS_TOP_BUILDDIR "/impl/.libs/librundown.so" : RD_LIBDIR "/librundown.so";
+		rd_o.backend = path;
+	}
+	if (rundown_backend_open(&rd_backend, path, rd_o.prefix, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rundown-conform: %s: %s\n", path, err);
+		return RUNDOWN_EXIT_USAGE;
+	}
+	B = &rd_backend;
+	rd_inject_prepare();
+	rd_o.t.family = rd_o.family;
+	rd_o.t.seed = rd_o.seed;
+	rd_o.t.tmult = rd_o.tmult * (strcmp(RD_BUILD_SANITIZERS, "none") != 0 ? RD_SAN_TIMEOUT_SCALE : 1.0);
+	rd_o.t.verbose = rd_o.verbose;
+	rd_o.t.backend_path = path;
+	rd_o.t.inject = rd_inj.on ? &rd_inj : NULL;
+	rd_o.t.cpu_bypass = rd_cpu_bypass;
+	rd_o.t.tsan_plain_ok = !RD_RUNNER_TSAN || rd_backend.tsan_instrumented;
+	rd_o.t.command = rd_command_line(argc, argv);
+	rd_o.t.reproduce = rd_strf("rundown-conform --torture --backend %s%s%s%s --seed %llu%s%s", rd_shell_quote(path),
+				   rd_o.family ? " --family " : "", rd_o.family ? rd_o.family : "", rd_inject_args(),
+				   (unsigned long long)rd_o.seed,
+				   rd_o.t.duration_ns ? rd_strf(" --duration %.6gs", (double)rd_o.t.duration_ns / 1e9) : "",
+				   rd_o.t.readers ? rd_strf(" --readers %u", rd_o.t.readers) : "");
+	rc = conform_torture_run(&rd_backend, &rd_o.t);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 
 int main(int argc, char **argv)
@@ -1225,6 +1510,38 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rd_parse_options(&rd_o, argc, argv);
+	if (!rd_o.seed_given)
+		rd_o.seed = rd_random_seed();
+	if (rd_o.inject || rd_o.inject_spec) {
+		/* Validate first: nothing runs with an unknown profile or a bad spec. */
+		if (conform_inject_setup(&rd_inj, rd_o.inject, rd_o.inject_spec, rd_o.seed, err, sizeof(err)) != 0) {
+			fprintf(stderr, "rundown-conform: %s\n", err);
+			status = RUNDOWN_EXIT_USAGE;
+			goto out;
+		}
+		if (!rd_o.list && !rd_o.list_tests) {
+			char seed_opt[] = "--seed", seed_s[32];
+			char *extra[] = {seed_opt, seed_s, NULL};
+			const char *tree = rd_in_build_tree() ? RD_ABS_TOP_BUILDDIR "/inject/.libs/librundown-inject.so"
+							       : NULL;
+
+			snprintf(seed_s, sizeof(seed_s), "%llu", (unsigned long long)rd_o.seed);
+			/* Returns only once this process runs under the shim. */
+			if (conform_inject_exec(&rd_inj, argc, argv, rd_o.seed_given ? NULL : extra, tree,
+						RD_PKGLIBDIR "/librundown-inject.so",
+						tree ? RD_ABS_TOP_SRCDIR "/conformance/lsan-inject.supp"
+						     : RD_PKGDATADIR "/lsan-inject.supp",
+						err, sizeof(err)) != 0) {
+				fprintf(stderr, "rundown-conform: --inject: %s\n", err);
+				status = RUNDOWN_EXIT_USAGE;
+				goto out;
+			}
+		}
+	}
+	if (rd_o.torture) {
+		status = rd_torture_main(argc, argv);
+		goto out;
+	}
 
 	rd_ntests = rd_section_count();
 	rd_tests = calloc(rd_ntests + 1, sizeof(*rd_tests));
@@ -1265,15 +1582,13 @@ int main(int argc, char **argv)
 		if (getcwd(cwd, sizeof(cwd)))
 			rd_o.backend = rd_strf("%s/%s", cwd, rd_o.backend);
 	}
+	rd_inject_prepare();
 	rd_tsan_exact = RD_RUNNER_TSAN && rd_backend.tsan_instrumented;
 	if (rd_o.out && rundown_mkdir_p(rd_o.out, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rundown-conform: --out: %s\n", err);
 		status = RUNDOWN_EXIT_USAGE;
 		goto out;
 	}
-	if (!rd_o.seed_given)
-		rd_o.seed = rd_random_seed();
-
 	cs.catalog = &rd_catalog;
 	cs.seed = rd_o.seed;
 	cs.profile = rd_o.profile;
@@ -1296,6 +1611,9 @@ int main(int argc, char **argv)
 	}
 	if (rd_o.jobs > 1)
 		printf("rundown-conform: --jobs %u: tests run one at a time for now\n", rd_o.jobs);
+	if (rd_inj.on)
+		printf("rundown-conform: inject %s: RUNDOWN_INJECT='%s'%s\n", rd_inj.label, rd_inj.spec,
+		       rd_inj.cpu ? " (GLIBC_TUNABLES=glibc.pthread.rseq=0)" : "");
 
 	rd_run_tests();
 	rd_verdicts(&rows);
@@ -1306,7 +1624,8 @@ int main(int argc, char **argv)
 			.backend = rd_o.backend,
 			.profile = rd_o.profile,
 			.family = rd_o.family ? rd_o.family : "all",
-			.inject = "-",
+			.inject = rd_inj.on ? rd_inj.label : "-",
+			.inject_spec = rd_inj.on ? rd_inj.spec : NULL,
 			.build = rd_build_name(),
 			.command = rd_command_line(argc, argv),
 			.seed = rd_o.seed,
@@ -1321,6 +1640,8 @@ int main(int argc, char **argv)
 		}
 	}
 	status = counts[RUNDOWN_FAIL] + counts[RUNDOWN_HUNG] + counts[RUNDOWN_SIGNALED] + counts[RUNDOWN_XPASS] ? 1 : 0;
+	if (status)
+		rd_print_reproduce();
 out:
 	B = NULL;
 	rundown_backend_close(&rd_backend);

@@ -24,6 +24,10 @@
  *		smaller struct get a prefix).
  *	rundown_inject_spec(buf, len)
  *		The canonical spec in force, seed included: the reproduce line.
+ *	rundown_inject_irql_first(buf, len)
+ *		The first IRQL violation, "<call> inside <routine>" (e.g.
+ *		"pthread_mutex_lock inside ExAcquireRundownProtection"), or ""
+ *		when none; returns the length needed, like rundown_inject_spec.
  *
  * All are async-signal-safe except alloc_configure.
  *
@@ -79,6 +83,7 @@ void rundown_inject_alloc_disarm(void);
 int rundown_inject_alloc_configure(const char *value);
 int rundown_inject_stats(struct rundown_inject_stats *out, size_t size);
 size_t rundown_inject_spec(char *buf, size_t len);
+size_t rundown_inject_irql_first(char *buf, size_t len);
 
 typedef void (*rundown_inject_irql_enter_fn)(const char *routine);
 typedef void (*rundown_inject_void_fn)(void);

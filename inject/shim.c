@@ -399,6 +399,9 @@ static void rd_backtrace(void)
 	backtrace_symbols_fd(frames, n, 2);
 }
 
+static const char *_Atomic rd_irql_first_site;
+static const char *_Atomic rd_irql_first_routine;
+
 static void rd_irql(struct rd_thread *t, const char *site, enum rd_kind kind)
 {
 	unsigned printed;
@@ -412,6 +415,16 @@ static void rd_irql(struct rd_thread *t, const char *site, enum rd_kind kind)
 		return;
 	}
 	RD_COUNT(irql_violations);
+	{ /* the first violation, for rundown_inject_irql_first(); site and
+	   * routine are string literals of the caller, never freed */
+		const char *none = NULL;
+
+		if (atomic_compare_exchange_strong_explicit(&rd_irql_first_site, &none, site,
+							    memory_order_acq_rel, memory_order_relaxed))
+			atomic_store_explicit(&rd_irql_first_routine,
+					      t->irql_routine ? t->irql_routine : "?",
+					      memory_order_release); /* pairs with irql_first's acquire */
+	}
 	rd_log(t, site, "irql-violation", 0, 0);
 	printed = atomic_fetch_add_explicit(&rd_reports, 1, memory_order_relaxed);
 	if (printed < RD_MAX_REPORTS || rd_cfg.irql == RUNDOWN_INJECT_IRQL_ABORT) {
@@ -539,6 +552,30 @@ RD_EXPORT void rundown_inject_irql_leave(void)
 
 	if (t->irql_depth > 0 && --t->irql_depth == 0)
 		t->irql_routine = NULL;
+}
+
+RD_EXPORT size_t rundown_inject_irql_first(char *buf, size_t len)
+{
+	const char *site = atomic_load_explicit(&rd_irql_first_site, memory_order_acquire);
+	const char *routine = atomic_load_explicit(&rd_irql_first_routine, memory_order_acquire);
+	const char *parts[3];
+	size_t n = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (site == NULL)
+		return 0;
+	parts[0] = site;
+	parts[1] = " inside ";
+	parts[2] = routine ? routine : "?";
+	for (int i = 0; i < 3; i++) {
+		for (const char *p = parts[i]; *p; p++, n++)
+			if (len > 0 && n < len - 1)
+				buf[n] = *p;
+	}
+	if (len > 0)
+		buf[n < len - 1 ? n : len - 1] = '\0';
+	return n;
 }
 
 RD_EXPORT size_t rundown_inject_spec(char *buf, size_t len)

@@ -14,10 +14,11 @@ REPORT_OUT = reports/out
 MATRIX = default
 BACKEND = $(abs_top_builddir)/impl/.libs/librundown.so
 CONFORM_PROFILE = quick
-# Inject profiles of the default matrix (filled once the runner's --inject
-# is available; see inject/README.md).
-MATRIX_INJECT_DEFAULT =
-MATRIX_INJECT_FULL =
+# Inject profiles of the matrix (rundown-conform --inject; inject/README.md):
+# the default matrix runs the ones that each target different clauses and
+# run in seconds; MATRIX=full adds the rest.
+MATRIX_INJECT_DEFAULT = migrate alloc-fail spurious-wakeup irql
+MATRIX_INJECT_FULL = sched-light sched-heavy pct chaos hotplug ncpu-1 ncpu-3 ncpu-1024
 
 rd_conform = $(abs_top_builddir)/conformance/rundown-conform$(EXEEXT)
 rd_report = $(abs_top_builddir)/reports/rundown-report
