@@ -57,7 +57,16 @@ conformance-report: all $(check_LTLIBRARIES)
 		'$(abs_top_srcdir)/conformance/mutants/run-mutants' --runner $(rd_conform) \
 			--out "$$out/mutants" >"$$out/mutants.log" 2>&1; \
 		tail -n 3 "$$out/mutants.log"; \
-		test -f "$$out/mutants/mutants.tsv" && mut="--mutants $$out/mutants/mutants.tsv"; \
+		'$(abs_top_srcdir)/conformance/mutants/run-mutants' --runner $(rd_conform) \
+			--only inject --out "$$out/mutants-inject" >"$$out/mutants-inject.log" 2>&1; \
+		tail -n 2 "$$out/mutants-inject.log"; \
+		if test -f "$$out/mutants/mutants.tsv"; then \
+			mut="--mutants $$out/mutants.tsv"; \
+			{ awk -F'\t' '$$5 != "skipped"' "$$out/mutants/mutants.tsv"; \
+			  test -f "$$out/mutants-inject/mutants.tsv" && \
+				awk -F'\t' '!/^#/ && $$1 != "mutant"' "$$out/mutants-inject/mutants.tsv"; \
+			} >"$$out/mutants.tsv"; \
+		fi; \
 	fi; \
 	$(rd_report) --catalog '$(abs_top_srcdir)/conformance/clauses.tsv' $$mut \
 		--title 'rundown-cts conformance: $(notdir $(BACKEND))' --out "$$out" "$$out/runs" || exit 2; \
