@@ -173,7 +173,7 @@ BOOLEAN ExAcquireRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefC
 }
 
 /* A Release that landed after the mark: account it in the drain. */
-static void rd_ca_drain_put(struct rd_ca_hdr *h, ULONG Count)
+__attribute__((noinline, cold)) static void rd_ca_drain_put(struct rd_ca_hdr *h, ULONG Count)
 {
 	/* acq_rel: in the release sequence the waiter acquires; and acquires
 	 * the other releasers' decrements for the final store below. */

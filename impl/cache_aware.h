@@ -61,6 +61,6 @@ static inline _Atomic uintptr_t *rd_ca_slot(struct rd_ca_hdr *h, unsigned i)
 }
 
 /* Size of a buffer with one 64-byte slot per configured processor. */
-SIZE_T rd_ca_size(void);
+SIZE_T rd_ca_size(void) __attribute__((visibility("hidden")));
 
 #endif /* RUNDOWN_IMPL_CACHE_AWARE_H */

@@ -54,6 +54,13 @@ __attribute__((constructor)) static void rd_cpu_init(void)
 #endif
 }
 
+unsigned rd_cpu_current_slow(void)
+{
+	int cpu = sched_getcpu();
+
+	return cpu < 0 ? 0u : (unsigned)cpu;
+}
+
 const char *rd_cpu_source(void)
 {
 	return rd_cpu_rseq_cpu_id_off != 0 ? "rseq" : "sched_getcpu";

@@ -21,7 +21,11 @@
 
 /* Offset of the rseq cpu_id field from the thread pointer, or 0 when the
  * rseq fast path is off (set once, before any ref can exist). */
-extern ptrdiff_t rd_cpu_rseq_cpu_id_off;
+extern ptrdiff_t rd_cpu_rseq_cpu_id_off __attribute__((visibility("hidden")));
+
+/* sched_getcpu() through libc; 0 if the kernel cannot tell.  Out of line
+ * and cold, so the rseq path of rd_cpu_current() needs no stack frame. */
+unsigned rd_cpu_current_slow(void) __attribute__((cold, visibility("hidden")));
 
 /* Current processor number; 0 if the kernel cannot tell. */
 static inline unsigned rd_cpu_current(void)
@@ -36,15 +40,14 @@ static inline unsigned rd_cpu_current(void)
 		if (__builtin_expect(cpu >= 0, 1))
 			return (unsigned)cpu;
 	}
-	cpu = sched_getcpu();
-	return cpu < 0 ? 0u : (unsigned)cpu;
+	return rd_cpu_current_slow();
 }
 
 /* Configured processors (>= 1), capped at RD_CPU_MAX. */
-unsigned rd_cpu_count(void);
+unsigned rd_cpu_count(void) __attribute__((visibility("hidden")));
 
 /* How rd_cpu_current() reads the processor: "rseq" or "sched_getcpu". */
-const char *rd_cpu_source(void);
+const char *rd_cpu_source(void) __attribute__((visibility("hidden")));
 
 #define RD_CPU_MAX 4096u
 

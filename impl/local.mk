@@ -9,7 +9,12 @@ lib_LTLIBRARIES += %reldir%/librundown.la
 	%reldir%/cpu.h \
 	%reldir%/futex.h
 # Export the 19 wdm.h names and nothing else.
+# Calls between the library's own routines (Acquire -> AcquireEx, Allocate
+# -> Initialize) bind inside the library: no PLT hop on the fast path, and a
+# program that also loads another backend cannot divert them.
+%canon_reldir%_librundown_la_CFLAGS = $(AM_CFLAGS) -fno-semantic-interposition
 %canon_reldir%_librundown_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
+	-Wl,-Bsymbolic-functions \
 	-export-symbols-regex '^Ex(Initialize|ReInitialize|Acquire|Release|WaitFor|Rundown|Allocate|SizeOf|Free)'
 %canon_reldir%_librundown_la_LIBADD = $(PTHREAD_LIBS)
 
