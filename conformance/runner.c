@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "conformance/backend.h"
@@ -207,7 +208,8 @@ static void rd_usage(FILE *fp)
 	      "      --expect-fail FILE     lines `CLAUSE-ID [reason]`, `#` comments: a listed\n"
 	      "                             clause that fails is XFAIL, one that passes XPASS\n"
 	      "      --out DIR              write DIR/results.tsv, DIR/check.xml, DIR/check.tap\n"
-	      "      --report DIR           (reserved for the report generator) for now: as --out\n"
+	      "      --report DIR           as --out, then render DIR/index.html, junit.xml,\n"
+	      "                             summary.md and results.json with rundown-report\n"
 	      "      --catalog FILE         the clause catalog (default: the build tree's, else\n"
 	      "                             " RD_PKGDATADIR "/clauses.tsv)\n"
 	      "      --jobs N               accepted; tests run one at a time for now\n"
@@ -1496,6 +1498,57 @@ static int rd_torture_main(int argc, char **argv)
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * --report DIR: render DIR/results.tsv with rundown-report into
+ * DIR/{index.html,junit.xml,summary.md,results.json}.  The generator is the
+ * build tree's when this runner runs from the build tree, else the one
+ * installed next to this program, else the first in PATH.
+ */
+static int rd_render_report(const char *dir, const char *catalog)
+{
+	char self[4096], gen[4200];
+	const char *prog = "rundown-report";
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	pid_t pid;
+	int st;
+
+	if (n > 0) {
+		size_t bl = strlen(RD_ABS_TOP_BUILDDIR);
+		char *slash;
+
+		self[n] = '\0';
+		if (bl && strncmp(self, RD_ABS_TOP_BUILDDIR, bl) == 0 && self[bl] == '/') {
+			snprintf(gen, sizeof(gen), "%s/reports/rundown-report", RD_ABS_TOP_BUILDDIR);
+			if (access(gen, X_OK) == 0)
+				prog = gen;
+		} else if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(gen, sizeof(gen), "%s/rundown-report", self);
+			if (access(gen, X_OK) == 0)
+				prog = gen;
+		}
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "rundown-conform: --report: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		char results[4200];
+
+		snprintf(results, sizeof(results), "%s/results.tsv", dir);
+		execlp(prog, prog, "--catalog", catalog, "--out", dir, results, (char *)NULL);
+		fprintf(stderr, "rundown-conform: --report: cannot run %s: %s (is python3 installed?); "
+			"the results are in %s\n", prog, strerror(errno), results);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	char err[4096];
@@ -1642,6 +1695,11 @@ int main(int argc, char **argv)
 	status = counts[RUNDOWN_FAIL] + counts[RUNDOWN_HUNG] + counts[RUNDOWN_SIGNALED] + counts[RUNDOWN_XPASS] ? 1 : 0;
 	if (status)
 		rd_print_reproduce();
+	if (rd_o.report && rd_o.out && rd_render_report(rd_o.out, catalog_path) != 0) {
+		fprintf(stderr, "rundown-conform: --report: rundown-report failed; the results are in "
+			"%s/results.tsv\n", rd_o.out);
+		status = RUNDOWN_EXIT_USAGE;
+	}
 out:
 	B = NULL;
 	rundown_backend_close(&rd_backend);
