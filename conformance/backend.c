@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "conformance/backend.h"
+#include "conformance/error.h"
 
 static const char *const rd_routine_names[RUNDOWN_ID_COUNT] = {
 #define RUNDOWN_NAME(ret, name, params, args, family) #name,
@@ -62,17 +63,6 @@ uint32_t rundown_backend_missing(const struct rundown_backend *b)
 	return mask;
 }
 
-__attribute__((format(printf, 3, 4))) static int rd_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static const char *rd_machine_name(unsigned m)
 {
@@ -179,49 +169,49 @@ static int rd_check_file(struct rundown_backend *b, const char *path, char *err,
 	int fd, rc = 0;
 
 	if (stat(path, &st) != 0)
-		return rd_err(err, errlen, "%s", errno == ENOENT ? "no such file" : strerror(errno));
+		return rundown_error(err, errlen, "%s", errno == ENOENT ? "no such file" : strerror(errno));
 	if (S_ISDIR(st.st_mode))
-		return rd_err(err, errlen, "is a directory, not a shared object");
+		return rundown_error(err, errlen, "is a directory, not a shared object");
 	if (!S_ISREG(st.st_mode))
-		return rd_err(err, errlen, "not a regular file");
+		return rundown_error(err, errlen, "not a regular file");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return rd_err(err, errlen, "cannot read: %s", strerror(errno));
+		return rundown_error(err, errlen, "cannot read: %s", strerror(errno));
 	if ((size_t)st.st_size < EI_NIDENT) {
 		close(fd);
-		return rd_err(err, errlen, "not an ELF file (%lld bytes)", (long long)st.st_size);
+		return rundown_error(err, errlen, "not an ELF file (%lld bytes)", (long long)st.st_size);
 	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED)
-		return rd_err(err, errlen, "cannot read: %s", strerror(errno));
+		return rundown_error(err, errlen, "cannot read: %s", strerror(errno));
 	eh = (const Elf64_Ehdr *)map;
 
 	if (memcmp(map, ELFMAG, SELFMAG) != 0) {
-		rc = rd_err(err, errlen, "not an ELF file (bad magic)");
+		rc = rundown_error(err, errlen, "not an ELF file (bad magic)");
 	} else if (rd_self_header(&self) != 0) {
-		rc = rd_err(err, errlen, "cannot read /proc/self/exe to compare architectures");
+		rc = rundown_error(err, errlen, "cannot read /proc/self/exe to compare architectures");
 	} else if (map[EI_CLASS] != self.e_ident[EI_CLASS]) {
-		rc = rd_err(err, errlen, "wrong ELF class: %s, this runner is %s",
+		rc = rundown_error(err, errlen, "wrong ELF class: %s, this runner is %s",
 			    map[EI_CLASS] == ELFCLASS32 ? "32-bit (ELFCLASS32)" :
 			    map[EI_CLASS] == ELFCLASS64 ? "64-bit (ELFCLASS64)" : "invalid",
 			    self.e_ident[EI_CLASS] == ELFCLASS64 ? "64-bit" : "32-bit");
 	} else if (map[EI_CLASS] != ELFCLASS64) {
-		rc = rd_err(err, errlen, "not a 64-bit ELF file (the contract is LP64)");
+		rc = rundown_error(err, errlen, "not a 64-bit ELF file (the contract is LP64)");
 	} else if ((size_t)st.st_size < sizeof(Elf64_Ehdr)) {
-		rc = rd_err(err, errlen, "truncated ELF header (%lld bytes)", (long long)st.st_size);
+		rc = rundown_error(err, errlen, "truncated ELF header (%lld bytes)", (long long)st.st_size);
 	} else if (map[EI_DATA] != self.e_ident[EI_DATA]) {
-		rc = rd_err(err, errlen, "wrong byte order (%s-endian), this host is %s-endian",
+		rc = rundown_error(err, errlen, "wrong byte order (%s-endian), this host is %s-endian",
 			    map[EI_DATA] == ELFDATA2MSB ? "big" : "little",
 			    self.e_ident[EI_DATA] == ELFDATA2MSB ? "big" : "little");
 	} else if (eh->e_machine != self.e_machine) {
 		const char *theirs = rd_machine_name(eh->e_machine), *ours = rd_machine_name(self.e_machine);
 
-		rc = rd_err(err, errlen, "wrong architecture: built for %s (e_machine %u), this host is %s (e_machine %u)",
+		rc = rundown_error(err, errlen, "wrong architecture: built for %s (e_machine %u), this host is %s (e_machine %u)",
 			    theirs ? theirs : "another machine", eh->e_machine, ours ? ours : "?",
 			    self.e_machine);
 	} else if (eh->e_type != ET_DYN) {
-		rc = rd_err(err, errlen, "not a shared object: %s (ELF type %u, want ET_DYN)",
+		rc = rundown_error(err, errlen, "not a shared object: %s (ELF type %u, want ET_DYN)",
 			    rd_type_name(eh->e_type), eh->e_type);
 	} else {
 		/* No section headers (sstrip) leaves the flags false: the
@@ -247,25 +237,25 @@ int rundown_backend_open(struct rundown_backend *b, const char *path, const char
 
 	memset(b, 0, sizeof(*b));
 	if (!path || !*path)
-		return rd_err(err, errlen, "empty backend path");
+		return rundown_error(err, errlen, "empty backend path");
 	if (strlen(path) >= sizeof(b->path))
-		return rd_err(err, errlen, "path too long");
+		return rundown_error(err, errlen, "path too long");
 	snprintf(b->path, sizeof(b->path), "%s", path);
 	if (!prefix)
 		prefix = "";
 	if (strlen(prefix) > 128)
-		return rd_err(err, errlen, "symbol prefix too long");
+		return rundown_error(err, errlen, "symbol prefix too long");
 
 	if (rd_check_file(b, path, err, errlen) != 0)
 		return -1;
 	/* Loading an instrumented object without its runtime aborts inside
 	 * the runtime; say what to do instead. */
 	if (b->asan_instrumented && !rd_runtime_present("__asan_init"))
-		return rd_err(err, errlen,
+		return rundown_error(err, errlen,
 			      "backend is ASan-instrumented but this rundown-conform is not: use a build "
 			      "configured with --enable-sanitizers=address (or rebuild the backend without ASan)");
 	if (b->tsan_instrumented && !rd_runtime_present("__tsan_init"))
-		return rd_err(err, errlen,
+		return rundown_error(err, errlen,
 			      "backend is TSan-instrumented but this rundown-conform is not: use a build "
 			      "configured with --enable-sanitizers=thread (or rebuild the backend without TSan)");
 
@@ -277,7 +267,7 @@ int rundown_backend_open(struct rundown_backend *b, const char *path, const char
 	if (!h) {
 		const char *e = dlerror();
 
-		return rd_err(err, errlen, "dlopen failed: %s", e ? e : "unknown error");
+		return rundown_error(err, errlen, "dlopen failed: %s", e ? e : "unknown error");
 	}
 	b->handle = h;
 
@@ -297,9 +287,9 @@ int rundown_backend_open(struct rundown_backend *b, const char *path, const char
 		rundown_backend_close(b);
 		snprintf(b->path, sizeof(b->path), "%s", path);
 		if (*prefix)
-			return rd_err(err, errlen, "exports none of the %d routines (looked for %sExAcquireRundownProtection etc.)",
+			return rundown_error(err, errlen, "exports none of the %d routines (looked for %sExAcquireRundownProtection etc.)",
 				      RUNDOWN_NR_ROUTINES, prefix);
-		return rd_err(err, errlen,
+		return rundown_error(err, errlen,
 			      "exports none of the %d routines (is it a backend? with a name prefix, use --symbol-prefix)",
 			      RUNDOWN_NR_ROUTINES);
 	}

@@ -18,20 +18,10 @@
 #include <string.h>
 
 #include "conformance/catalog.h"
+#include "conformance/error.h"
 
 #define RD_NFIELDS 10
 
-__attribute__((format(printf, 3, 4))) static int rd_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* [A-Z][A-Z0-9]* ( - [A-Z0-9]+ )* - [0-9]+ */
 int rundown_clause_id_valid(const char *s, size_t len)
@@ -84,7 +74,7 @@ static int rd_parse_line(struct rundown_clause *c, char *line, unsigned lineno, 
 		char *tab = strchr(p, '\t');
 
 		if (n == RD_NFIELDS)
-			return rd_err(err, errlen, "%s:%u: more than %d TAB-separated fields", path, lineno, RD_NFIELDS);
+			return rundown_error(err, errlen, "%s:%u: more than %d TAB-separated fields", path, lineno, RD_NFIELDS);
 		f[n++] = p;
 		if (!tab)
 			break;
@@ -92,18 +82,18 @@ static int rd_parse_line(struct rundown_clause *c, char *line, unsigned lineno, 
 		p = tab + 1;
 	}
 	if (n != RD_NFIELDS)
-		return rd_err(err, errlen,
+		return rundown_error(err, errlen,
 			      "%s:%u: %d TAB-separated field%s, want %d (id family routines page section kind check profile requirement note)",
 			      path, lineno, n, n == 1 ? "" : "s", RD_NFIELDS);
 	static const char *const field_names[RD_NFIELDS] = {"id", "family", "routines", "page", "section",
 							    "kind", "check", "profile", "requirement", "note"};
 	for (int i = 0; i < RD_NFIELDS; i++)
 		if (f[i][0] == '\0')
-			return rd_err(err, errlen, "%s:%u: field %d (%s) is empty (write '-')", path, lineno, i + 1,
+			return rundown_error(err, errlen, "%s:%u: field %d (%s) is empty (write '-')", path, lineno, i + 1,
 				      field_names[i]);
 
 	if (!rundown_clause_id_valid(f[0], strlen(f[0])))
-		return rd_err(err, errlen, "%s:%u: malformed clause id '%s' (want e.g. PLAIN-ACQ-001)", path, lineno, f[0]);
+		return rundown_error(err, errlen, "%s:%u: malformed clause id '%s' (want e.g. PLAIN-ACQ-001)", path, lineno, f[0]);
 	c->id = f[0];
 	c->family_s = f[1];
 	c->routines = f[2];
@@ -117,18 +107,18 @@ static int rd_parse_line(struct rundown_clause *c, char *line, unsigned lineno, 
 	c->line = lineno;
 
 	if ((v = rd_lookup(f[1], rd_families, 3)) < 0)
-		return rd_err(err, errlen, "%s:%u: %s: family '%s' is not plain, ca or both", path, lineno, f[0], f[1]);
+		return rundown_error(err, errlen, "%s:%u: %s: family '%s' is not plain, ca or both", path, lineno, f[0], f[1]);
 	c->family = (enum rundown_family)v;
 	if ((v = rd_lookup(f[5], rd_kinds, 4)) < 0)
-		return rd_err(err, errlen, "%s:%u: %s: kind '%s' is not stated, implied, undefined or contradiction",
+		return rundown_error(err, errlen, "%s:%u: %s: kind '%s' is not stated, implied, undefined or contradiction",
 			      path, lineno, f[0], f[5]);
 	c->kind = (enum rundown_kind)v;
 	if ((v = rd_lookup(f[6], rd_checks, 3)) < 0)
-		return rd_err(err, errlen, "%s:%u: %s: check '%s' is not testable, mapped or untestable", path,
+		return rundown_error(err, errlen, "%s:%u: %s: check '%s' is not testable, mapped or untestable", path,
 			      lineno, f[0], f[6]);
 	c->check = (enum rundown_check)v;
 	if ((v = rd_lookup(f[7], rd_profiles, 3)) < 0)
-		return rd_err(err, errlen, "%s:%u: %s: profile '%s' is not default, abi or -", path, lineno, f[0], f[7]);
+		return rundown_error(err, errlen, "%s:%u: %s: profile '%s' is not default, abi or -", path, lineno, f[0], f[7]);
 	c->profile = (enum rundown_profile_tag)v;
 	return 0;
 }
@@ -140,7 +130,7 @@ static int rd_read_file(const char *path, char **out, size_t *len, char *err, si
 	size_t cap = 0, n = 0;
 
 	if (!fp)
-		return rd_err(err, errlen, "%s: %s", path, errno == ENOENT ? "no such file" : strerror(errno));
+		return rundown_error(err, errlen, "%s: %s", path, errno == ENOENT ? "no such file" : strerror(errno));
 	for (;;) {
 		size_t got;
 
@@ -152,7 +142,7 @@ static int rd_read_file(const char *path, char **out, size_t *len, char *err, si
 			if (!nb) {
 				free(buf);
 				fclose(fp);
-				return rd_err(err, errlen, "%s: out of memory", path);
+				return rundown_error(err, errlen, "%s: out of memory", path);
 			}
 			buf = nb;
 		}
@@ -164,13 +154,13 @@ static int rd_read_file(const char *path, char **out, size_t *len, char *err, si
 	if (ferror(fp)) {
 		free(buf);
 		fclose(fp);
-		return rd_err(err, errlen, "%s: read error", path);
+		return rundown_error(err, errlen, "%s: read error", path);
 	}
 	fclose(fp);
 	buf[n] = '\0';
 	if (memchr(buf, '\0', n)) {
 		free(buf);
-		return rd_err(err, errlen, "%s: contains a NUL byte (not a text file)", path);
+		return rundown_error(err, errlen, "%s: contains a NUL byte (not a text file)", path);
 	}
 	*out = buf;
 	*len = n;
@@ -190,7 +180,7 @@ int rundown_catalog_load(struct rundown_catalog *c, const char *path, char *err,
 	c->path = strdup(path);
 	if (!c->path) {
 		rundown_catalog_free(c);
-		return rd_err(err, errlen, "%s: out of memory", path);
+		return rundown_error(err, errlen, "%s: out of memory", path);
 	}
 	for (line = text; line && *line; line = next) {
 		char *nl = strchr(line, '\n');
@@ -212,7 +202,7 @@ int rundown_catalog_load(struct rundown_catalog *c, const char *path, char *err,
 			nc = realloc(c->clauses, cap * sizeof(*nc));
 			if (!nc) {
 				rundown_catalog_free(c);
-				return rd_err(err, errlen, "%s: out of memory", path);
+				return rundown_error(err, errlen, "%s: out of memory", path);
 			}
 			c->clauses = nc;
 		}
@@ -222,7 +212,7 @@ int rundown_catalog_load(struct rundown_catalog *c, const char *path, char *err,
 		}
 		const struct rundown_clause *dup = rundown_catalog_find(c, c->clauses[c->n].id);
 		if (dup) {
-			int rc = rd_err(err, errlen, "%s:%u: duplicate clause id %s (first on line %u)", path, lineno,
+			int rc = rundown_error(err, errlen, "%s:%u: duplicate clause id %s (first on line %u)", path, lineno,
 					dup->id, dup->line);
 			rundown_catalog_free(c);
 			return rc;
@@ -231,7 +221,7 @@ int rundown_catalog_load(struct rundown_catalog *c, const char *path, char *err,
 	}
 	if (c->n == 0) {
 		rundown_catalog_free(c);
-		return rd_err(err, errlen, "%s: no clauses", path);
+		return rundown_error(err, errlen, "%s: no clauses", path);
 	}
 	return 0;
 }

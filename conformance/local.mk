@@ -6,7 +6,8 @@
 # routines, with file checks first (backend.h).  dlopen's library comes from
 # configure's AC_SEARCH_LIBS([dlopen], [dl]) through $(LIBS).
 noinst_LTLIBRARIES += %reldir%/libconform-backend.la
-%canon_reldir%_libconform_backend_la_SOURCES = %reldir%/backend.c %reldir%/backend.h
+%canon_reldir%_libconform_backend_la_SOURCES = %reldir%/backend.c %reldir%/backend.h \
+	%reldir%/error.c %reldir%/error.h
 
 # rundown_backend_linked(): the backend linked into the program (librundown),
 # for tools that can run without --backend.  Link this only with librundown.

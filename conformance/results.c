@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "conformance/results.h"
+#include "conformance/error.h"
 
 static const char *const rd_outcome_names[RUNDOWN_NR_OUTCOMES] = {
 	[RUNDOWN_PASS] = "PASS",	 [RUNDOWN_FAIL] = "FAIL",	    [RUNDOWN_UNRESOLVED] = "UNRESOLVED",
@@ -48,17 +49,6 @@ bool rundown_outcome_is_bad(enum rundown_outcome o)
 	return o == RUNDOWN_FAIL || o == RUNDOWN_HUNG || o == RUNDOWN_SIGNALED;
 }
 
-__attribute__((format(printf, 3, 4))) static int rd_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 int rundown_mkdir_p(const char *dir, char *err, size_t errlen)
 {
@@ -67,20 +57,20 @@ int rundown_mkdir_p(const char *dir, char *err, size_t errlen)
 	struct stat st;
 
 	if (len == 0 || len >= sizeof(buf))
-		return rd_err(err, errlen, "%s: bad directory name", dir);
+		return rundown_error(err, errlen, "%s: bad directory name", dir);
 	memcpy(buf, dir, len + 1);
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
 		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-			return rd_err(err, errlen, "%s: %s", buf, strerror(errno));
+			return rundown_error(err, errlen, "%s: %s", buf, strerror(errno));
 		*p = '/';
 	}
 	if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-		return rd_err(err, errlen, "%s: %s", buf, strerror(errno));
+		return rundown_error(err, errlen, "%s: %s", buf, strerror(errno));
 	if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
-		return rd_err(err, errlen, "%s: not a directory", buf);
+		return rundown_error(err, errlen, "%s: not a directory", buf);
 	return 0;
 }
 
@@ -108,7 +98,7 @@ int rundown_results_write(const char *dir, const struct rundown_results_meta *m,
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fp = fopen(tmp, "we");
 	if (!fp)
-		return rd_err(err, errlen, "%s: %s", tmp, strerror(errno));
+		return rundown_error(err, errlen, "%s: %s", tmp, strerror(errno));
 	gmtime_r(&m->started, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
@@ -153,13 +143,13 @@ int rundown_results_write(const char *dir, const struct rundown_results_meta *m,
 
 		fclose(fp);
 		remove(tmp);
-		return rd_err(err, errlen, "%s: %s", tmp, strerror(e));
+		return rundown_error(err, errlen, "%s: %s", tmp, strerror(e));
 	}
 	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
 		int e = errno;
 
 		remove(tmp);
-		return rd_err(err, errlen, "%s: %s", path, strerror(e));
+		return rundown_error(err, errlen, "%s: %s", path, strerror(e));
 	}
 	return 0;
 }

@@ -1,7 +1,4 @@
 ## conformance/tests: the conformance tests, linked into rundown-conform.
-## Each test file adds itself here (or in its own fragment):
-##	conformance_rundown_conform_SOURCES += %reldir%/<file>.c
-
-# Runner smoke tests (development of the runner; to be absorbed by the
-# per-clause tests).
-conformance_rundown_conform_SOURCES += %reldir%/smoke.c
+## Each group of test files adds itself in its own fragment:
+##	generic.mk   clauses with the same meaning in both families
+##	specific.mk  cache-aware buffers and allocation, cross-CPU, IRQL, ABI
