@@ -37,10 +37,11 @@ conformance-report: all $(check_LTLIBRARIES)
 	for p in $(MATRIX_INJECT_DEFAULT); do run "plain-$$p" --inject "$$p" || exit 2; done; \
 	if test '$(MATRIX)' = full; then \
 		for p in $(MATRIX_INJECT_FULL); do run "plain-$$p" --inject "$$p" || exit 2; done; \
+		test -x '$(SANITIZER_SRC)/configure' || $(MAKE) $(AM_MAKEFLAGS) sanitizer-src || exit 2; \
 		for b in $(SANITIZER_BUILDS); do \
 			bname=$${b%%:*}; san=$${b#*:}; dir='$(abs_top_builddir)'/build-$$bname; \
 			$(MKDIR_P) "$$dir"; \
-			( cd "$$dir" && { test -f Makefile || '$(abs_top_srcdir)'/configure -q \
+			( cd "$$dir" && { test -f Makefile || '$(SANITIZER_SRC)'/configure -q \
 				--enable-sanitizers=$$san CC='$(CC)'; } && $(MAKE) $(AM_MAKEFLAGS) all ) || exit 2; \
 			sb=$$dir/impl/.libs/librundown.so; \
 			test '$(BACKEND)' = '$(abs_top_builddir)/impl/.libs/librundown.so' || sb='$(BACKEND)'; \
