@@ -320,6 +320,15 @@ void conform_inject_alloc_disarm(void)
 		f();
 }
 
+void conform_inject_pct_exempt(void)
+{
+	rundown_inject_void_fn f;
+
+	*(void **)&f = dlsym(RTLD_DEFAULT, "rundown_inject_pct_exempt");
+	if (f)
+		f();
+}
+
 /* ---- rseq probe ---- */
 
 int conform_inject_cpu_probe(const struct rundown_backend *b)

@@ -84,6 +84,13 @@ int conform_inject_cpu_probe(const struct rundown_backend *b);
 struct rundown_inject_stats;
 bool conform_inject_stats(struct rundown_inject_stats *s);
 
+/*
+ * sched=pct: this process (the runner, which forks the tests) runs above
+ * every test thread and unconfined, so its timeouts fire however the
+ * tests' threads spin; its children re-enter PCT.  No-op without the shim.
+ */
+void conform_inject_pct_exempt(void);
+
 /* Arm/disarm the shim's allocation window (no-ops without the shim). */
 void conform_inject_alloc_arm(void);
 void conform_inject_alloc_disarm(void);

@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -908,10 +909,19 @@ static void rd_record(struct rd_test *x, int rtype, const char *msg)
 /* ------------------------------------------------------------------ */
 /* The run */
 
+static pid_t rd_parent_pid; /* the runner, when tests run in forked children */
+
 static void rd_trampoline(int k)
 {
 	const struct conform_test *t = rd_tests[k].t;
 
+	/* A test child never outlives the runner (a killed runner must not
+	 * leave a spinning, perhaps real-time, child behind). */
+	if (rd_parent_pid && getpid() != rd_parent_pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != rd_parent_pid)
+			_exit(1);
+	}
 	conform_context_enter(t);
 	t->ttest->fn(0);
 	if (rd_irql_wrapped) {
@@ -1011,11 +1021,15 @@ static void rd_run_tests(void)
 		suite_add_tcase(s, tc);
 	}
 	rd_sr = srunner_create(s);
-	if (nofork)
+	if (nofork) {
 		fputs("rundown-conform: CK_FORK=no: tests run inside this process (no timeouts; a crash stops the run)\n",
 		      stderr);
-	else
+	} else {
 		srunner_set_fork_status(rd_sr, CK_FORK);
+		rd_parent_pid = getpid();
+		if (rd_inj.on && ic->pct.on)
+			conform_inject_pct_exempt(); /* our timeouts fire however a test's threads spin */
+	}
 	if (rd_o.out) { /* libcheck keeps the pointers: two buffers, alive until srunner_free */
 		snprintf(xml, sizeof(xml), "%s/check.xml", rd_o.out);
 		srunner_set_xml(rd_sr, xml);

@@ -62,6 +62,7 @@ struct rundown_inject_stats {
 	uint64_t irql_violations;    /* blocking calls while at DISPATCH_LEVEL */
 	uint64_t irql_alloc_warnings;/* allocations while at DISPATCH_LEVEL */
 	uint64_t pct_fifo;           /* 1: PCT runs with SCHED_FIFO on one CPU */
+	uint64_t pct_demotions;      /* PCT watchdog: stalls broken by demoting to SCHED_OTHER */
 };
 
 /* Feature bits (stats.features). */
@@ -84,6 +85,7 @@ int rundown_inject_alloc_configure(const char *value);
 int rundown_inject_stats(struct rundown_inject_stats *out, size_t size);
 size_t rundown_inject_spec(char *buf, size_t len);
 size_t rundown_inject_irql_first(char *buf, size_t len);
+void rundown_inject_pct_exempt(void);
 
 typedef void (*rundown_inject_irql_enter_fn)(const char *routine);
 typedef void (*rundown_inject_void_fn)(void);

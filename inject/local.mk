@@ -11,6 +11,7 @@ pkglib_LTLIBRARIES += %reldir%/librundown-inject.la
 	%reldir%/shim.h \
 	%reldir%/shim_alloc.c \
 	%reldir%/shim_cpu.c \
+	%reldir%/shim_pct.c \
 	%reldir%/shim_sync.c \
 	%reldir%/spec.c \
 	%reldir%/spec.h \

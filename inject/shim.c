@@ -162,15 +162,13 @@ int rd_chance(struct rd_thread *t, uint32_t ppb)
 	return rd_rand(t) % RUNDOWN_INJECT_PPB < ppb;
 }
 
-static void rd_thread_seed(struct rd_thread *t, uint32_t index)
+void rd_thread_seed(struct rd_thread *t, uint32_t index)
 {
 	t->index = index;
 	t->rng = rd_mix(rd_cfg.seed ^ rd_mix((uint64_t)index + 1u));
 	t->last_cpu = -1;
 	t->inited = 1;
 }
-
-static void rd_pct_thread(struct rd_thread *t);
 
 struct rd_thread *rd_thread_self(void)
 {
@@ -263,109 +261,6 @@ static void rd_chaos(struct rd_thread *t, const char *site)
 		RD_COUNT(starvations);
 		rd_pause_ns(end - now);
 	}
-}
-
-/* ---------------------------------------------------------------- PCT */
-
-/*
- * PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010): each
- * thread gets a random initial priority >= d; d-1 change points are drawn
- * in [1, k] over the global step count (interposed calls); at change point
- * i the running thread drops to priority i.  A strict priority scheduler
- * then finds any bug of depth d with probability >= 1/(n k^(d-1)).
- *
- * Strict priorities come from the kernel: all threads are confined to one
- * CPU under SCHED_FIFO (priority 1 + PCT priority).  Without permission
- * (not root, no CAP_SYS_NICE, or a container that forbids it) we say so
- * and emulate: a thread yields at its interposed calls with a probability
- * that grows as its priority falls.  A thread that spins without any
- * interposed call starves lower threads under SCHED_FIFO: the runner's
- * timeout reports that as HUNG.
- */
-#define RD_PCT_SPREAD 64u
-static uint64_t rd_pct_points[32];      /* change points, set in the constructor */
-static _Atomic uint64_t rd_pct_step;
-static int rd_pct_fifo = -1;            /* -1 unknown, 0 emulated, 1 SCHED_FIFO */
-
-/*
- * The raw system call, not pthread_setschedparam(): that one takes the
- * thread's descriptor lock, which glibc may hold around the very malloc
- * that brought us here (pthread_getattr_np -> realloc, seen under ASan).
- */
-static int rd_set_fifo(int prio)
-{
-	struct sched_param sp = { .sched_priority = prio };
-
-	/* pid 0: the calling thread. */
-	return RD_REAL(syscall)(SYS_sched_setscheduler, 0L, (long)SCHED_FIFO, &sp) == 0 ? 0 : errno;
-}
-
-static void rd_pct_apply(struct rd_thread *t)
-{
-	int e;
-
-	if (rd_pct_fifo == 0)
-		return;
-	e = rd_set_fifo(1 + t->pct_prio);
-	if (e != 0) {
-		rd_pct_fifo = 0;
-		rd_say("sched=pct: cannot use SCHED_FIFO (", strerror(e),
-		       "): running PCT with emulated priorities (yields); strict PCT needs root "
-		       "or CAP_SYS_NICE", NULL);
-	}
-}
-
-static void rd_pct_thread(struct rd_thread *t)
-{
-	cpu_set_t set;
-
-	t->pct_prio = (int)rd_cfg.pct.d + 1 + (int)(rd_rand(t) % RD_PCT_SPREAD);
-	if (rd_pct_fifo != 0) {
-		CPU_ZERO(&set);
-		CPU_SET(rd_cfg.pct.cpu, &set);
-		if (sched_setaffinity(0, sizeof set, &set) != 0) {
-			rd_pct_fifo = 0;
-			rd_say("sched=pct: cannot confine threads to one CPU (", strerror(errno),
-			       "): running PCT with emulated priorities (yields)", NULL);
-		}
-	}
-	rd_pct_apply(t);
-	if (rd_pct_fifo == -1)
-		rd_pct_fifo = 1;
-}
-
-static void rd_pct(struct rd_thread *t, const char *site)
-{
-	uint64_t step = atomic_fetch_add_explicit(&rd_pct_step, 1, memory_order_relaxed) + 1;
-
-	for (unsigned i = 0; i + 1 < rd_cfg.pct.d; i++) {
-		if (rd_pct_points[i] == step) {
-			t->pct_prio = (int)i + 1;
-			RD_COUNT(pct_changes);
-			rd_log(t, site, "pct-change", t->pct_prio, 1);
-			rd_pct_apply(t);
-		}
-	}
-	if (rd_pct_fifo == 0) {
-		uint32_t top = rd_cfg.pct.d + 1 + RD_PCT_SPREAD;
-		uint32_t ppb = (uint32_t)((uint64_t)RUNDOWN_INJECT_PPB * (top - (uint32_t)t->pct_prio) /
-					  top);
-
-		if (rd_chance(t, ppb)) {
-			rd_log(t, site, "pct-yield", 0, 0);
-			RD_REAL(sched_yield)();
-		}
-	}
-}
-
-/* A yield under SCHED_FIFO only rotates equals: drop to the bottom for it. */
-static void rd_pct_yield(struct rd_thread *t)
-{
-	if (rd_pct_fifo != 1)
-		return;
-	rd_set_fifo(1);
-	RD_REAL(sched_yield)();
-	rd_set_fifo(1 + t->pct_prio);
 }
 
 /* ---------------------------------------------------------------- hook */
@@ -497,10 +392,16 @@ static void *rd_thread_start(void *p)
 	struct rd_start s = *(struct rd_start *)p;
 
 	RD_REAL(free)(p);
+	void *r;
+
 	rd_thread_seed(&rd_self, s.index);
-	if (atomic_load_explicit(&rd_flags, memory_order_relaxed) & RUNDOWN_INJECT_F_PCT)
-		rd_pct_thread(&rd_self);
-	return s.fn(s.arg);
+	if (!(atomic_load_explicit(&rd_flags, memory_order_relaxed) & RUNDOWN_INJECT_F_PCT))
+		return s.fn(s.arg);
+	rd_pct_thread(&rd_self);
+	rd_pct_watchdog_start(); /* a second thread: starvation is now possible */
+	r = s.fn(s.arg);
+	rd_pct_thread_exit(&rd_self);
+	return r;
 }
 
 RD_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
@@ -528,10 +429,8 @@ RD_EXPORT int sched_yield(void)
 	if (RD_ON()) {
 		struct rd_thread *t = rd_hook("sched_yield", RD_K_PLAIN);
 
-		if (t != NULL && (RD_FLAGS() & RUNDOWN_INJECT_F_PCT) && rd_pct_fifo == 1) {
-			rd_pct_yield(t);
+		if (t != NULL && (RD_FLAGS() & RUNDOWN_INJECT_F_PCT) && rd_pct_yield(t))
 			return 0;
-		}
 	}
 	return RD_REAL(sched_yield)();
 }
@@ -607,7 +506,8 @@ RD_EXPORT int rundown_inject_stats(struct rundown_inject_stats *out, size_t size
 	RD_GET(irql_alloc_warnings)
 #undef RD_GET
 	s.alloc_bypassed = rd_alloc_bypassed();
-	s.pct_fifo = rd_pct_fifo == 1;
+	s.pct_fifo = rd_pct_fifo_mode() == 1;
+	s.pct_demotions = atomic_load_explicit(&rd_ctr.pct_demotions, memory_order_relaxed);
 	memcpy(out, &s, size < sizeof s ? size : sizeof s);
 	return 0;
 }
@@ -695,13 +595,8 @@ __attribute__((constructor)) static void rd_init(void)
 	f = rd_features_of(&rd_cfg);
 	if (f & RUNDOWN_INJECT_F_LOG)
 		rd_open_log();
-	if (f & RUNDOWN_INJECT_F_PCT) {
-		struct rd_thread g = { 0 };
-
-		rd_thread_seed(&g, UINT32_MAX); /* the change points' own stream */
-		for (unsigned i = 0; i + 1 < rd_cfg.pct.d; i++)
-			rd_pct_points[i] = 1u + rd_rand(&g) % rd_cfg.pct.k;
-	}
+	if (f & RUNDOWN_INJECT_F_PCT)
+		rd_pct_init();
 	if (f & RUNDOWN_INJECT_F_IRQL) {
 		void *frame;
 

@@ -123,6 +123,8 @@ struct rd_thread {
 	const char *irql_routine;
 	int last_cpu;            /* last virtual processor number, -1 none */
 	int pct_prio;            /* PCT priority, higher runs first */
+	int pct_slot;            /* index + 1 in the PCT thread table, 0 none */
+	uint8_t pct_exempt;      /* the runner's parent: above every test thread */
 };
 
 extern __thread struct rd_thread rd_self
@@ -143,7 +145,7 @@ struct rd_counters {
 	RD_CTR(alloc_calls) RD_CTR(alloc_eligible) RD_CTR(alloc_faults)
 	RD_CTR(alloc_untracked) RD_CTR(futex_waits) RD_CTR(futex_spurious)
 	RD_CTR(futex_eintr) RD_CTR(cond_waits) RD_CTR(cond_spurious) RD_CTR(sem_eintr)
-	RD_CTR(irql_violations) RD_CTR(irql_alloc_warnings)
+	RD_CTR(irql_violations) RD_CTR(irql_alloc_warnings) RD_CTR(pct_demotions)
 #undef RD_CTR
 	_Atomic int64_t alloc_live;
 };
@@ -187,6 +189,18 @@ void rd_alloc_init(void) RD_HIDDEN;
 int rd_in_arena(const void *p) RD_HIDDEN;
 int rd_alloc_bypassed(void) RD_HIDDEN;
 void *rd_arena_alloc(size_t size, size_t align) RD_HIDDEN;
+
+/* PCT (shim_pct.c). */
+void rd_thread_seed(struct rd_thread *t, uint32_t index) RD_HIDDEN;
+void rd_pct_init(void) RD_HIDDEN;
+void rd_pct_thread(struct rd_thread *t) RD_HIDDEN;
+void rd_pct_thread_exit(struct rd_thread *t) RD_HIDDEN;
+void rd_pct_watchdog_start(void) RD_HIDDEN;
+void rd_pct(struct rd_thread *t, const char *site) RD_HIDDEN;
+/* sched_yield() under PCT; returns 0 when the real one should run instead. */
+int rd_pct_yield(struct rd_thread *t) RD_HIDDEN;
+/* -1 unknown, 0 emulated with yields, 1 SCHED_FIFO on one CPU. */
+int rd_pct_fifo_mode(void) RD_HIDDEN;
 
 /* CPU side (shim_cpu.c). */
 void rd_cpu_init(void) RD_HIDDEN;

@@ -189,6 +189,51 @@ static int mode_threads(void)
 	return sh.counter == 900 ? 0 : 1;
 }
 
+/*
+ * A spinner busy-waits, with no interposed call, for a flag that a thread
+ * created after it sets.  Under strict PCT priorities on one CPU a
+ * spinner above the setter starves it for ever unless the shim's watchdog
+ * demotes them; 20 rounds, fresh threads (fresh priorities) each.
+ */
+static _Atomic int rd_flag;
+
+static void *rd_spinner(void *p)
+{
+	(void)p;
+	while (!atomic_load_explicit(&rd_flag, memory_order_acquire))
+		;
+	return NULL;
+}
+
+static void *rd_setter(void *p)
+{
+	(void)p;
+	atomic_store_explicit(&rd_flag, 1, memory_order_release);
+	return NULL;
+}
+
+static int mode_spin(void)
+{
+	struct rundown_inject_stats s;
+
+	for (int i = 0; i < 20; i++) {
+		pthread_t a, b;
+
+		atomic_store(&rd_flag, 0);
+		if (pthread_create(&a, NULL, rd_spinner, NULL) != 0)
+			return 1;
+		usleep(500);
+		if (pthread_create(&b, NULL, rd_setter, NULL) != 0)
+			return 1;
+		pthread_join(a, NULL);
+		pthread_join(b, NULL);
+	}
+	rd_stats(&s);
+	printf("rounds=20 pct_fifo=%llu pct_demotions=%llu\n", (unsigned long long)s.pct_fifo,
+	       (unsigned long long)s.pct_demotions);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "noop";
@@ -213,6 +258,8 @@ int main(int argc, char **argv)
 		return mode_irql();
 	if (strcmp(mode, "threads") == 0)
 		return mode_threads();
+	if (strcmp(mode, "spin") == 0)
+		return mode_spin();
 	if (strcmp(mode, "exit") == 0)
 		return argc > 2 ? atoi(argv[2]) : 1;
 	fprintf(stderr, "inj-helper: unknown mode %s\n", mode);
