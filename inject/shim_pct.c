@@ -288,6 +288,11 @@ static void *rd_pct_watchdog(void *arg)
 	 * goes straight to the real function. */
 	rd_thread_seed(t, UINT32_MAX - 1u);
 	t->in_shim = 1;
+	/* Again, for runtimes whose pthread_create drops the attributes
+	 * (seen under ASan); ASan's also runs the new thread before the
+	 * creator goes on, so this is reached. */
+	sched_setaffinity(0, sizeof rd_pct_all, &rd_pct_all);
+	rd_set_policy(0, SCHED_FIFO, sched_get_priority_max(SCHED_FIFO));
 	for (;;) {
 		uint64_t now;
 
