@@ -195,6 +195,8 @@ static _Atomic int rd_loop_stop;
 static _Atomic unsigned long rd_loop_progress;
 static _Atomic int rd_loop_bad;
 
+#define RD_HANDLER_TIMEOUT_NS 5000000000ull
+
 static void rd_nested_handler(int sig)
 {
 	const struct conform_family *f = atomic_load(&rd_sig_f);
@@ -269,7 +271,10 @@ static void rd_nested(const struct conform_family *f, const char *clause)
 
 			if (i >= 256 && conform_now_ns() > budget)
 				break; /* time budget of the profile spent */
-			uint64_t end = conform_now_ns() + CONFORM_RETURN_TIMEOUT_NS / 2;
+			/* Generous: TSan defers a signal to the thread's next
+			 * intercepted call, and a loaded 2-core machine under
+			 * sched-heavy may not run the thread for a while. */
+			uint64_t end = conform_now_ns() + RD_HANDLER_TIMEOUT_NS;
 
 			conform_spin((unsigned)(conform_rand(&rng) % 1500)); /* land anywhere in the loop */
 			if (pthread_kill(loop, SIGUSR1) != 0)
@@ -277,7 +282,7 @@ static void rd_nested(const struct conform_family *f, const char *clause)
 			while (atomic_load(&rd_sig_handled) == before) {
 				if (conform_now_ns() > end)
 					conform_fail(clause, "%s: a signal handler calling Acquire/Release on the object "
-						     "whose Acquire/Release it interrupted made no progress for 1 s (signal "
+						     "whose Acquire/Release it interrupted made no progress for 5 s (signal "
 						     "%lu; deadlock: not async-signal-safe); required to complete",
 						     f->name, i + 1);
 				sched_yield();
