@@ -3,8 +3,9 @@
 ##
 ##   make conformance-report             plain build: default profile, the
 ##                                       main inject profiles, the mutants
-##   make conformance-report MATRIX=full adds the ASan+UBSan and TSan builds
-##                                       and every inject profile
+##   make conformance-report MATRIX=full adds every inject profile, and the
+##                                       ASan+UBSan and TSan builds with the
+##                                       default and every inject profile
 ##   make conformance-report BACKEND=/path/to/backend.so
 ##                                       the same matrix for your backend
 ##                                       (the mutant score is the suite's
@@ -45,11 +46,14 @@ conformance-report: all $(check_LTLIBRARIES)
 				--enable-sanitizers=$$san CC='$(CC)'; } && $(MAKE) $(AM_MAKEFLAGS) all ) || exit 2; \
 			sb=$$dir/impl/.libs/librundown.so; \
 			test '$(BACKEND)' = '$(abs_top_builddir)/impl/.libs/librundown.so' || sb='$(BACKEND)'; \
-			echo "=== conformance: $$bname"; \
-			"$$dir/conformance/rundown-conform$(EXEEXT)" --backend "$$sb" --profile $(CONFORM_PROFILE) \
-				--catalog '$(abs_top_srcdir)/conformance/clauses.tsv' \
-				--out "$$out/runs/$$bname-default"; rc=$$?; \
-			test $$rc -eq 2 && exit 2; test $$rc -ne 0 && status=1; \
+			for p in default $(MATRIX_INJECT_DEFAULT) $(MATRIX_INJECT_FULL); do \
+				inj=; test $$p = default || inj="--inject $$p"; \
+				echo "=== conformance: $$bname-$$p"; \
+				"$$dir/conformance/rundown-conform$(EXEEXT)" --backend "$$sb" --profile $(CONFORM_PROFILE) \
+					--catalog '$(abs_top_srcdir)/conformance/clauses.tsv' $$inj \
+					--out "$$out/runs/$$bname-$$p"; rc=$$?; \
+				test $$rc -eq 2 && exit 2; test $$rc -ne 0 && status=1; \
+			done; \
 		done; \
 	fi; \
 	mut=; \
