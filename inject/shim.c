@@ -182,9 +182,13 @@ struct rd_thread *rd_thread_self(void)
 		else
 			index = 0x80000000u +
 				atomic_fetch_add_explicit(&rd_foreign_index, 1, memory_order_relaxed);
+		/*
+		 * No PCT here: a thread that pthread_create made calls us
+		 * (malloc in a sanitizer's thread start-up) before
+		 * rd_thread_start, and so does the PCT watchdog, which must
+		 * keep the top priority its creator gave it.
+		 */
 		rd_thread_seed(t, index);
-		if (atomic_load_explicit(&rd_flags, memory_order_relaxed) & RUNDOWN_INJECT_F_PCT)
-			rd_pct_thread(t);
 	}
 	return t;
 }
@@ -398,7 +402,6 @@ static void *rd_thread_start(void *p)
 	if (!(atomic_load_explicit(&rd_flags, memory_order_relaxed) & RUNDOWN_INJECT_F_PCT))
 		return s.fn(s.arg);
 	rd_pct_thread(&rd_self);
-	rd_pct_watchdog_start(); /* a second thread: starvation is now possible */
 	r = s.fn(s.arg);
 	rd_pct_thread_exit(&rd_self);
 	return r;
@@ -418,6 +421,8 @@ RD_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 	s->fn = fn;
 	s->arg = arg;
 	s->index = atomic_fetch_add_explicit(&rd_next_index, 1, memory_order_relaxed);
+	if (RD_FLAGS() & RUNDOWN_INJECT_F_PCT)
+		rd_pct_watchdog_start(); /* a second thread: starvation is now possible */
 	r = RD_REAL(pthread_create)(thread, attr, rd_thread_start, s);
 	if (r != 0)
 		RD_REAL(free)(s);

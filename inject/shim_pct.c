@@ -43,8 +43,12 @@
  * leaves its entry behind; the check keeps the watchdog from touching a
  * thread of another process that reuses the number).
  *
- * Processes.  The watchdog starts with the second PCT thread of a
- * process, never in a process that has only one thread, so that a
+ * Processes.  The watchdog is started by the thread that creates the
+ * process's second thread, before that one exists: the creator is running
+ * then, so it can finish the handshake some runtimes make with a new
+ * thread (ASan's pthread_create waits for the thread to register, and the
+ * thread waits for its creator) before any new thread can starve it.  It
+ * never starts in a process that has only one thread, so that a
  * single-threaded parent that forks test children (the conformance
  * runner under libcheck) stays single-threaded (TSan refuses new threads
  * after a multi-threaded fork).  That parent calls
@@ -242,7 +246,7 @@ void rd_pct(struct rd_thread *t, const char *site)
 /* A yield under SCHED_FIFO only rotates equals: drop to the bottom for it. */
 int rd_pct_yield(struct rd_thread *t)
 {
-	if (rd_pct_fifo != 1 || t->pct_exempt || atomic_load_explicit(&rd_pct_demoted, memory_order_relaxed))
+	if (rd_pct_fifo != 1 || rd_self.pct_exempt || t->pct_exempt || atomic_load_explicit(&rd_pct_demoted, memory_order_relaxed))
 		return 0;
 	rd_set_policy(0, SCHED_FIFO, 1);
 	RD_REAL(sched_yield)();
@@ -333,7 +337,7 @@ void rd_pct_watchdog_start(void)
 	pthread_t th;
 	int expected = 0;
 
-	if (rd_pct_fifo != 1 ||
+	if (rd_pct_fifo != 1 || rd_self.pct_exempt ||
 	    !atomic_compare_exchange_strong_explicit(&rd_pct_wd_started, &expected, 1, memory_order_relaxed,
 						     memory_order_relaxed))
 		return;
@@ -347,7 +351,6 @@ void rd_pct_watchdog_start(void)
 
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&a, 64 * 1024);
 	pthread_attr_setinheritsched(&a, PTHREAD_EXPLICIT_SCHED);
 	pthread_attr_setschedpolicy(&a, SCHED_FIFO);
 	pthread_attr_setschedparam(&a, &sp);
