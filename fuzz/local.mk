@@ -44,6 +44,7 @@ FUZZ_FLAGS =
 %canon_reldir%_engine_sources = \
 	$(srcdir)/%reldir%/fuzz_target.c $(srcdir)/%reldir%/ops.c $(srcdir)/%reldir%/model.c \
 	$(srcdir)/conformance/backend.c $(srcdir)/conformance/backend_linked.c \
+	$(srcdir)/conformance/error.c \
 	$(srcdir)/impl/plain.c $(srcdir)/impl/cache_aware.c \
 	$(srcdir)/impl/cache_aware_alloc.c $(srcdir)/impl/cpu.c
 %canon_reldir%_engine_cppflags = -I$(top_srcdir)/include -I$(top_builddir) -I$(top_srcdir)
