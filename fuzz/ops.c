@@ -219,6 +219,7 @@ struct rundown_exec {
 	bool stop;
 	bool enter_wait;   /* caller: the op loop stopped at a blocking WaitStart */
 	long due_row;      /* partner: the row at which the Wait must return */
+	uint64_t extra;    /* units the backend granted when the model said FALSE */
 
 	/* The partner: a persistent thread that runs the ops while the
 	 * calling thread is in a Wait that must block.  The baton: seq
@@ -524,13 +525,15 @@ static void rd_partner_turn(struct rundown_exec *x)
 		/* A divergence: get the caller out of its Wait, release what is
 		 * outstanding.  If it still does not return, the watchdog
 		 * reports it (after the divergence, which stays the first). */
-		if (x->m.count > 0 && x->m.count <= UINT32_MAX) {
+		uint64_t held = x->m.count + x->extra;
+
+		if (held > 0 && held <= UINT32_MAX) {
 			const struct rundown_backend *b = &x->b;
 
 			if (x->fam == RUNDOWN_FAM_PLAIN)
-				b->ExReleaseRundownProtectionEx(x->obj, (ULONG)x->m.count);
+				b->ExReleaseRundownProtectionEx(x->obj, (ULONG)held);
 			else
-				b->ExReleaseRundownProtectionCacheAwareEx(x->obj, (ULONG)x->m.count);
+				b->ExReleaseRundownProtectionCacheAwareEx(x->obj, (ULONG)held);
 		}
 		rd_wd_arm(x, x->div_row);
 	}
@@ -875,8 +878,10 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 			   x->m.count - n, x->m.count - n == 1 ? "" : "s");
 	else if (r->e.ret == RUNDOWN_RET_TRUE && r->got_ret != 1)
 		rd_diverge(x, r, r->e.ret_rule, "expected TRUE (1), got %d", r->got_ret);
-	else if (r->e.ret == RUNDOWN_RET_FALSE && r->got_ret != 0)
+	else if (r->e.ret == RUNDOWN_RET_FALSE && r->got_ret != 0) {
+		x->extra += n;
 		rd_diverge(x, r, r->e.ret_rule, "expected FALSE, got %d (granted)", r->got_ret);
+	}
 
 	/* The Wait. */
 	if (x->model_only) {
@@ -968,6 +973,7 @@ enum rundown_exec_status rundown_exec_run(struct rundown_exec *x, const uint8_t 
 	x->stop = false;
 	x->enter_wait = false;
 	x->due_row = -1;
+	x->extra = 0;
 
 	rd_exec_op(x, RUNDOWN_OP_CREATE, 0,
 		   p->ca_init ? RUNDOWN_CREATE_INIT | p->misalign : 0u, false);
