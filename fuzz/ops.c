@@ -12,8 +12,9 @@
  *	sleeps (/proc/self/task/TID/stat says S) or has burnt 2 ms of CPU in
  *	it (a busy-waiting backend), and checks that it has not returned;
  *	then it runs the ops that follow (Acquires must fail; at WaitPoll it
- *	lets a woken Wait settle the same way, bounded by block_settle_ms;
- *	after any other step it only looks, one load), until the Release
+ *	lets a woken Wait settle the same way, bounded by block_settle_ms,
+ *	unless nothing was called since the Wait was seen asleep; after any
+ *	other step it only looks, one load), until the Release
  *	that gives back the last unit.  That step is recorded, the watchdog
  *	armed (the Wait must return within return_timeout_ms) and the baton
  *	given back before Release is called: the caller goes on as soon as
@@ -220,6 +221,7 @@ struct rundown_exec {
 	bool enter_wait;   /* caller: the op loop stopped at a blocking WaitStart */
 	long due_row;      /* partner: the row at which the Wait must return */
 	uint64_t extra;    /* units the backend granted when the model said FALSE */
+	bool asleep_seen;  /* partner: the Wait was seen asleep, no call since */
 
 	/* The partner: a persistent thread that runs the ops while the
 	 * calling thread is in a Wait that must block.  The baton: seq
@@ -511,6 +513,7 @@ static void rd_partner_turn(struct rundown_exec *x)
 		      : s == RD_SETTLE_BUSY   ? RD_OBS_BUSY
 		      : s == RD_SETTLE_TIMEOUT ? RD_OBS_PRESUMED
 					       : RD_OBS_BLOCKED;
+	x->asleep_seen = s == RD_SETTLE_BLOCKED;
 	if (s == RD_SETTLE_RETURNED)
 		rd_diverge(x, r, r->e.wait_rule,
 			   "the Wait started at step %" PRIu32 " returned while %" PRIu64
@@ -794,6 +797,8 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 			     .kind = (uint8_t)kind, .teardown = teardown, .arg = arg, .n = n,
 			     .got_ret = -1};
 	x->nrows++;
+	if (kind != RUNDOWN_OP_WAIT_POLL)
+		x->asleep_seen = false; /* a call to the backend */
 	if (x->o.progress != NULL)
 		*x->o.progress = r->step;
 	rd_pin(x, kind, thread);
@@ -899,13 +904,18 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 	case RUNDOWN_WAIT_BLOCKED: {
 		enum rd_settle s;
 
-		if (kind == RUNDOWN_OP_WAIT_POLL)
+		/* A WaitPoll settles the Wait (a call may have woken it),
+		 * but only looks when nothing was called since it was seen
+		 * asleep. */
+		if (kind == RUNDOWN_OP_WAIT_POLL && !x->asleep_seen)
 			s = rd_settle(x, x->o.block_settle_ms);
 		else
 			s = rd_wait_returned(x) ? RD_SETTLE_RETURNED : RD_SETTLE_BLOCKED;
 		r->got_wait = s == RD_SETTLE_RETURNED ? RD_OBS_RETURNED
 			      : s == RD_SETTLE_BUSY   ? RD_OBS_BUSY
 								: RD_OBS_BLOCKED;
+		if (kind == RUNDOWN_OP_WAIT_POLL)
+			x->asleep_seen = s == RD_SETTLE_BLOCKED;
 		if (s == RD_SETTLE_RETURNED)
 			rd_diverge(x, r, r->e.wait_rule,
 				   "the Wait started at step %" PRIu32
