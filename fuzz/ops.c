@@ -134,19 +134,11 @@ static uint64_t rd_now_ns(void)
 /* Spread: migrations per input at most (each costs tens of microseconds). */
 #define RD_MAX_MIGRATIONS 8
 
-/* This thread: its id, and where spread pinned it (-1: not pinned). */
-static _Thread_local int rd_tl_tid;
+/* This thread: where spread pinned it (-1: not pinned). */
 static _Thread_local int rd_tl_cpu = -1;
 /* The partner gave the baton back early (rd_release_last): it must not
  * touch the executor any more in this turn. */
 static _Thread_local bool rd_tl_handed_back;
-
-static int rd_gettid(void)
-{
-	if (rd_tl_tid == 0)
-		rd_tl_tid = (int)syscall(SYS_gettid);
-	return rd_tl_tid;
-}
 
 /* Sleep until *w != old, or (ms != 0) ms pass.  *sleeping is the Dekker
  * flag the waker reads after changing *w (both seq_cst). */
@@ -442,7 +434,7 @@ static void rd_partner_stop(struct rundown_exec *x)
 static void rd_caller_files(struct rundown_exec *x)
 {
 	char path[64];
-	int tid = rd_gettid();
+	int tid = (int)syscall(SYS_gettid); /* not cached: fork changes it */
 
 	if (tid == x->caller_tid)
 		return;
