@@ -136,6 +136,7 @@ static uint64_t rd_now_ns(void)
 
 /* This thread: where spread pinned it (-1: not pinned). */
 static _Thread_local int rd_tl_cpu = -1;
+static _Thread_local bool rd_tl_partner; /* this is a partner thread */
 /* The partner gave the baton back early (rd_release_last): it must not
  * touch the executor any more in this turn. */
 static _Thread_local bool rd_tl_handed_back;
@@ -222,6 +223,7 @@ struct rundown_exec {
 	 * everything the op loop touches is handed over with it. */
 	bool partner_up;
 	pthread_t partner;
+	int partner_cpu; /* the CPU the partner is kept on (-1: none) */
 	_Atomic uint32_t seq, back;
 	_Atomic uint32_t partner_sleeping, caller_sleeping;
 	_Atomic int partner_quit;
@@ -394,6 +396,7 @@ static void *rd_partner_main(void *arg)
 	struct rundown_exec *x = arg;
 	uint32_t last = 0;
 
+	rd_tl_partner = true;
 	for (;;) {
 		/* Acquire: the baton (everything the caller wrote before). */
 		uint32_t s = atomic_load_explicit(&x->seq, memory_order_acquire);
@@ -470,6 +473,21 @@ static void rd_enter_wait(struct rundown_exec *x)
 			abort();
 		}
 		x->partner_up = true;
+		x->partner_cpu = -1;
+	}
+	/* Keep the partner on this thread's CPU: the baton then passes
+	 * without waking another CPU (and one core is all it takes). */
+	if (x->ncpus > 1) {
+		int cpu = sched_getcpu();
+
+		if (cpu >= 0 && cpu != x->partner_cpu) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			x->partner_cpu =
+				pthread_setaffinity_np(x->partner, sizeof(set), &set) == 0 ? cpu : -1;
+		}
 	}
 	rd_caller_files(x);
 	x->due_row = -1;
@@ -629,6 +647,8 @@ static void rd_pin(struct rundown_exec *x, enum rundown_op_kind kind, unsigned t
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	x->nmig++;
+	if (rd_tl_partner)
+		x->partner_cpu = -1; /* rd_unpin gives it all CPUs back */
 	if (sched_setaffinity(0, sizeof(set), &set) == 0)
 		rd_tl_cpu = cpu;
 }
