@@ -247,6 +247,7 @@ struct rundown_exec {
 	unsigned ncpus;
 	cpu_set_t orig_cpus;
 	unsigned nmig; /* migrations in this input */
+	uint64_t busy_until[64]; /* spread skips cpus[i] until then (ns) */
 
 	/* the last run */
 	struct rundown_prog prog;
@@ -631,18 +632,26 @@ static void rd_diverge(struct rundown_exec *x, struct rd_row *r, enum rundown_ru
  * Spread: run an Acquire or Release of logical thread t on CPU t mod ncpu
  * (the ops that pick a per-CPU slot; the others touch every slot or none).
  * At most RD_MAX_MIGRATIONS migrations per input; then ops run where the
- * thread is.  rd_unpin gives the thread its original CPUs back.
+ * thread is.  A migration that takes over 2 ms means the CPU is busy (a
+ * real-time task may hold it for long): spread leaves that CPU alone for
+ * a second.  rd_unpin gives the thread its original CPUs back.
  */
 static void rd_pin(struct rundown_exec *x, enum rundown_op_kind kind, unsigned thread)
 {
+	unsigned i;
 	int cpu;
 	cpu_set_t set;
+	uint64_t t0, t1;
 
 	if (!x->prog.spread || !x->o.allow_spread || x->ncpus < 2 || x->model_only ||
 	    x->fam != RUNDOWN_FAM_CA || kind > RUNDOWN_OP_RELEASE_EX)
 		return;
-	cpu = x->cpus[thread % x->ncpus];
+	i = thread % x->ncpus;
+	cpu = x->cpus[i];
 	if (cpu == rd_tl_cpu || x->nmig >= RD_MAX_MIGRATIONS)
+		return;
+	t0 = rd_now_ns();
+	if (t0 < x->busy_until[i])
 		return;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
@@ -651,6 +660,9 @@ static void rd_pin(struct rundown_exec *x, enum rundown_op_kind kind, unsigned t
 		x->partner_cpu = -1; /* rd_unpin gives it all CPUs back */
 	if (sched_setaffinity(0, sizeof(set), &set) == 0)
 		rd_tl_cpu = cpu;
+	t1 = rd_now_ns();
+	if (t1 - t0 > 2000000u)
+		x->busy_until[i] = t1 + 1000000000u;
 }
 
 static void rd_unpin(const cpu_set_t *orig)
