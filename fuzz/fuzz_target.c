@@ -6,7 +6,8 @@
  * variable RUNDOWN_FUZZ_BACKEND (same loader as rundown-conform).  A
  * divergence from the model prints the op table and aborts, so the engine
  * saves the input; `rundown-fuzz --replay FILE` reruns it against any
- * backend.  One executor (and its Wait helper thread) serves every input.
+ * backend.  One executor (and its partner and watchdog threads) serves every
+ * input: nothing is allocated per input but a cache-aware object.
  *
  * SPDX-License-Identifier: MIT
  */

@@ -1,26 +1,34 @@
 /*
  * fuzz/ops.c - decoding of fuzz inputs and the deterministic executor.
  *
- * Everything but Wait runs on the calling thread, one op after another, so
- * a run is deterministic.  A Wait may block, so it runs on a persistent
- * helper thread (created once per executor, not per input) and is split
- * into what the model can say about it:
+ * The ops run one after another, so a run is deterministic.  A Wait the
+ * model says returns at once (nothing held, or already run down) is called
+ * on the calling thread under a watchdog thread.  A Wait that must block
+ * is called on the calling thread too, and the baton passes to a
+ * persistent partner thread (created once per executor) for as long as
+ * the Wait blocks:
  *
- *	must return     (nothing held, already run down, or the Release that
- *	                 gave back the last unit): the executor waits up to
- *	                 return_timeout_ms for it, else "Wait did not return";
- *	must be blocked (units outstanding): at WaitStart the executor waits
- *	                 until the helper is inside Wait and either sleeps
- *	                 (/proc/self/task/TID/stat says S) or has burnt 2 ms of
- *	                 CPU in it (a busy-waiting backend), then checks that
- *	                 it has not returned.  Acquires after that must fail.
- *	                 At WaitPoll it lets a woken Wait settle the same way
- *	                 (bounded by block_settle_ms); after any other step it
- *	                 only looks (one load).
+ *	the partner first waits until the caller is inside Wait and either
+ *	sleeps (/proc/self/task/TID/stat says S) or has burnt 2 ms of CPU in
+ *	it (a busy-waiting backend), and checks that it has not returned;
+ *	then it runs the ops that follow (Acquires must fail; at WaitPoll it
+ *	lets a woken Wait settle the same way, bounded by block_settle_ms,
+ *	unless nothing was called since the Wait was seen asleep; after any
+ *	other step it only looks, one load), until the Release
+ *	that gives back the last unit.  That step is recorded, the watchdog
+ *	armed (the Wait must return within return_timeout_ms) and the baton
+ *	given back before Release is called: the caller goes on as soon as
+ *	its Wait returns, as the owner of a ref may.
  *
- * Handshakes with the helper are two futex words with a Dekker pair each
- * (sleeping flag stored, then the other side's word loaded, both seq_cst),
- * so neither side makes a syscall while the other is spinning.
+ * So a blocking Wait costs two thread switches (into the partner when the
+ * Wait sleeps, back when the last Release wakes it) and one /proc read.
+ * A Wait that does not return is reported by the watchdog, which records
+ * the divergence and calls on_hang (the process cannot go on: its calling
+ * thread is stuck in the backend).
+ *
+ * Handshakes are futex words with a Dekker pair each (sleeping flag
+ * stored, then the other side's word loaded, both seq_cst), so neither
+ * side makes a syscall while the other is spinning.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -104,26 +112,8 @@ void rundown_decode(const uint8_t *data, size_t len, struct rundown_prog *p)
 }
 
 /* ------------------------------------------------------------------ */
-/* the Wait helper thread                                              */
+/* threads, futexes, the state of the caller's Wait                    */
 /* ------------------------------------------------------------------ */
-
-enum rd_phase { RD_PH_IDLE, RD_PH_POSTED, RD_PH_IN_WAIT, RD_PH_RETURNED };
-
-struct rd_helper {
-	pthread_t th;
-	_Atomic uint32_t seq;   /* jobs posted; futex the helper sleeps on */
-	_Atomic uint32_t phase; /* enum rd_phase; futex the executor sleeps on */
-	_Atomic uint32_t helper_sleeping;
-	_Atomic uint32_t main_sleeping;
-	_Atomic int tid;
-	_Atomic int quit;
-	int statfd, schedfd;
-	/* The job: written before seq is bumped (seq_cst RMW, a release),
-	 * read after the helper's acquire load of seq. */
-	const struct rundown_backend *b;
-	enum rundown_family fam;
-	void *obj;
-};
 
 static long rd_futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts)
 {
@@ -138,189 +128,39 @@ static uint64_t rd_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Spin with sched_yield: the other thread may share this CPU. */
+/* Spin with sched_yield before sleeping: the other thread may share this CPU. */
 #define RD_SPIN 64
 
-static void *rd_helper_main(void *arg)
+/* Spread: migrations per input at most (each costs tens of microseconds). */
+#define RD_MAX_MIGRATIONS 8
+
+/* This thread: where spread pinned it (-1: not pinned). */
+static _Thread_local int rd_tl_cpu = -1;
+static _Thread_local bool rd_tl_partner; /* this is a partner thread */
+/* The partner gave the baton back early (rd_release_last): it must not
+ * touch the executor any more in this turn. */
+static _Thread_local bool rd_tl_handed_back;
+
+/* Sleep until *w != old, or (ms != 0) ms pass.  *sleeping is the Dekker
+ * flag the waker reads after changing *w (both seq_cst). */
+static void rd_sleep_while(_Atomic uint32_t *w, uint32_t old, _Atomic uint32_t *sleeping,
+			   unsigned ms)
 {
-	struct rd_helper *h = arg;
-	uint32_t last = 0;
+	struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
 
-	atomic_store_explicit(&h->tid, (int)syscall(SYS_gettid), memory_order_release);
-	for (;;) {
-		uint32_t s = atomic_load_explicit(&h->seq, memory_order_acquire);
-
-		for (int i = 0; s == last && i < RD_SPIN; i++) {
-			sched_yield();
-			s = atomic_load_explicit(&h->seq, memory_order_acquire);
-		}
-		while (s == last) {
-			/* Dekker with rd_helper_post: sleeping, then seq. */
-			atomic_store(&h->helper_sleeping, 1);
-			s = atomic_load(&h->seq);
-			if (s == last)
-				rd_futex(&h->seq, FUTEX_WAIT, last, NULL);
-			atomic_store(&h->helper_sleeping, 0);
-			s = atomic_load_explicit(&h->seq, memory_order_acquire);
-		}
-		last = s;
-		if (atomic_load_explicit(&h->quit, memory_order_relaxed))
-			return NULL;
-		atomic_store_explicit(&h->phase, RD_PH_IN_WAIT, memory_order_release);
-		if (h->fam == RUNDOWN_FAM_PLAIN)
-			h->b->ExWaitForRundownProtectionRelease(h->obj);
-		else
-			h->b->ExWaitForRundownProtectionReleaseCacheAware(h->obj);
-		/* Dekker with rd_helper_wait_returned: phase, then main_sleeping. */
-		atomic_store(&h->phase, RD_PH_RETURNED);
-		if (atomic_load(&h->main_sleeping))
-			rd_futex(&h->phase, FUTEX_WAKE, INT32_MAX, NULL);
-	}
+	atomic_store(sleeping, 1);
+	if (atomic_load(w) == old)
+		rd_futex(w, FUTEX_WAIT, old, ms ? &ts : NULL);
+	atomic_store(sleeping, 0);
 }
 
-static struct rd_helper *rd_helper_new(void)
+/* Change *w (seq_cst RMW: a release of what was written before), then wake
+ * a sleeper (Dekker with rd_sleep_while). */
+static void rd_bump_wake(_Atomic uint32_t *w, _Atomic uint32_t *sleeping)
 {
-	struct rd_helper *h = calloc(1, sizeof(*h));
-	char path[64];
-	int tid;
-
-	if (h == NULL)
-		return NULL;
-	h->statfd = h->schedfd = -1;
-	if (pthread_create(&h->th, NULL, rd_helper_main, h) != 0) {
-		free(h);
-		return NULL;
-	}
-	while ((tid = atomic_load_explicit(&h->tid, memory_order_acquire)) == 0)
-		sched_yield();
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	h->statfd = open(path, O_RDONLY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
-	h->schedfd = open(path, O_RDONLY | O_CLOEXEC);
-	return h;
-}
-
-static void rd_helper_post(struct rd_helper *h, const struct rundown_backend *b,
-			   enum rundown_family fam, void *obj)
-{
-	h->b = b;
-	h->fam = fam;
-	h->obj = obj;
-	atomic_store_explicit(&h->phase, RD_PH_POSTED, memory_order_relaxed);
-	/* seq_cst RMW: publishes the job (release) and orders before the
-	 * load of helper_sleeping (Dekker with rd_helper_main). */
-	atomic_fetch_add(&h->seq, 1);
-	if (atomic_load(&h->helper_sleeping))
-		rd_futex(&h->seq, FUTEX_WAKE, 1, NULL);
-}
-
-/* Stop an idle helper (not one stuck in a Wait: that one is leaked). */
-static void rd_helper_stop(struct rd_helper *h)
-{
-	atomic_store_explicit(&h->quit, 1, memory_order_relaxed);
-	atomic_fetch_add(&h->seq, 1);
-	rd_futex(&h->seq, FUTEX_WAKE, 1, NULL);
-	pthread_join(h->th, NULL);
-	if (h->statfd >= 0)
-		close(h->statfd);
-	if (h->schedfd >= 0)
-		close(h->schedfd);
-	free(h);
-}
-
-static bool rd_helper_returned(struct rd_helper *h)
-{
-	/* Acquire: pairs with the helper's store after Wait returned. */
-	return atomic_load_explicit(&h->phase, memory_order_acquire) == RD_PH_RETURNED;
-}
-
-static bool rd_helper_wait_returned(struct rd_helper *h, unsigned ms)
-{
-	uint64_t deadline;
-
-	for (int i = 0; i < RD_SPIN; i++) {
-		if (rd_helper_returned(h))
-			return true;
-		sched_yield();
-	}
-	deadline = rd_now_ns() + (uint64_t)ms * 1000000u;
-	for (;;) {
-		uint32_t p;
-		uint64_t now = rd_now_ns();
-		struct timespec ts;
-
-		atomic_store(&h->main_sleeping, 1);
-		p = atomic_load(&h->phase);
-		if (p == RD_PH_RETURNED || now >= deadline) {
-			atomic_store(&h->main_sleeping, 0);
-			return p == RD_PH_RETURNED;
-		}
-		ts.tv_sec = (time_t)((deadline - now) / 1000000000u);
-		ts.tv_nsec = (long)((deadline - now) % 1000000000u);
-		rd_futex(&h->phase, FUTEX_WAIT, p, &ts);
-		atomic_store(&h->main_sleeping, 0);
-	}
-}
-
-/* State letter of the helper thread (R, S, D, ...), or 0 if unknown. */
-static char rd_helper_task_state(const struct rd_helper *h)
-{
-	char buf[512];
-	ssize_t n;
-	char *p;
-
-	if (h->statfd < 0 || (n = pread(h->statfd, buf, sizeof(buf) - 1, 0)) <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p != NULL && p[1] == ' ' ? p[2] : 0;
-}
-
-/* CPU time the helper has run, in ns (0 if unknown). */
-static uint64_t rd_helper_cpu_ns(const struct rd_helper *h)
-{
-	char buf[128];
-	ssize_t n;
-
-	if (h->schedfd < 0 || (n = pread(h->schedfd, buf, sizeof(buf) - 1, 0)) <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtoull(buf, NULL, 10);
-}
-
-enum rd_settle { RD_SETTLE_BLOCKED, RD_SETTLE_RETURNED, RD_SETTLE_BUSY, RD_SETTLE_TIMEOUT };
-
-/*
- * Let the Wait on the helper reach a resting point: returned, asleep inside
- * Wait, or busy-waiting inside it (2 ms of CPU there).  Bounded by ms.
- */
-static enum rd_settle rd_helper_settle(struct rd_helper *h, unsigned ms)
-{
-	uint64_t deadline = rd_now_ns() + (uint64_t)ms * 1000000u;
-	uint64_t cpu0 = 0;
-	bool have_cpu0 = false;
-
-	for (unsigned i = 0;; i++) {
-		uint32_t p = atomic_load_explicit(&h->phase, memory_order_acquire);
-
-		if (p == RD_PH_RETURNED)
-			return RD_SETTLE_RETURNED;
-		if (p == RD_PH_IN_WAIT) {
-			char st = rd_helper_task_state(h);
-
-			if (st == 'S') /* asleep: in Wait, or back after returning */
-				return rd_helper_returned(h) ? RD_SETTLE_RETURNED : RD_SETTLE_BLOCKED;
-			if (!have_cpu0) {
-				cpu0 = rd_helper_cpu_ns(h);
-				have_cpu0 = true;
-			} else if (cpu0 != 0 && rd_helper_cpu_ns(h) - cpu0 >= 2000000u) {
-				return rd_helper_returned(h) ? RD_SETTLE_RETURNED : RD_SETTLE_BUSY;
-			}
-		}
-		if ((i & 15u) == 15u && rd_now_ns() >= deadline)
-			return rd_helper_returned(h) ? RD_SETTLE_RETURNED : RD_SETTLE_TIMEOUT;
-		sched_yield();
-	}
+	atomic_fetch_add(w, 1);
+	if (atomic_load(sleeping))
+		rd_futex(w, FUTEX_WAKE, INT32_MAX, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -335,6 +175,9 @@ enum rd_obs {
 	RD_OBS_RETURNED, /* the Wait returned */
 	RD_OBS_HUNG,     /* the Wait did not return in time */
 };
+
+/* The Wait that the calling thread is in (x->wphase). */
+enum rd_wphase { RD_W_NONE, RD_W_IN, RD_W_RETURNED };
 
 struct rd_row {
 	uint32_t step;
@@ -355,25 +198,57 @@ struct rundown_exec {
 	struct rundown_backend b;
 	struct rundown_exec_opts o;
 	bool model_only;
-	bool poisoned;
-	struct rd_helper *h;
 	struct rundown_model m;
 	enum rundown_family fam;
 	_Alignas(64) EX_RUNDOWN_REF plain;
 	void *obj;     /* the object passed to the routines */
 	void *cabuf;   /* caller buffer of a CA object made by Initialize */
 	uint32_t wait_step; /* step of the pending WaitStart */
-	/* watchdog of Waits called on this thread: odd = inside one */
-	_Atomic uint64_t direct_seq;
+	long wait_row;      /* its row */
+
+	/* Where the program is: next op, teardown stage; stop: leave the op
+	 * loop (a blocking Wait to enter, or the partner's turn is over). */
+	size_t pc;
+	unsigned tstage;
+	bool stop;
+	bool enter_wait;   /* caller: the op loop stopped at a blocking WaitStart */
+	long due_row;      /* partner: the row at which the Wait must return */
+	uint64_t extra;    /* units the backend granted when the model said FALSE */
+	bool asleep_seen;  /* partner: the Wait was seen asleep, no call since */
+
+	/* The partner: a persistent thread that runs the ops while the
+	 * calling thread is in a Wait that must block.  The baton: seq
+	 * (bumped by the caller, the partner sleeps on it) and back (set to
+	 * seq by the partner when its turn is over, the caller sleeps on it);
+	 * everything the op loop touches is handed over with it. */
+	bool partner_up;
+	pthread_t partner;
+	int partner_cpu; /* the CPU the partner is kept on (-1: none) */
+	_Atomic uint32_t seq, back;
+	_Atomic uint32_t partner_sleeping, caller_sleeping;
+	_Atomic int partner_quit;
+	/* The caller's Wait (enum rd_wphase): IN before the call, RETURNED
+	 * after it (seq_cst stores; the partner loads it with acquire). */
+	_Atomic uint32_t wphase;
+	int caller_tid, statfd, schedfd; /* /proc of the caller, for the partner */
+
+	/* Watchdog of a Wait that must return (odd: one is outstanding):
+	 * armed by the caller around a Wait that must return at once, or by
+	 * the partner when it gives back the baton at the step that must
+	 * release a blocked Wait; disarmed by the caller. */
+	_Atomic uint64_t wd_seq;
+	_Atomic long wd_row;
 	_Atomic int wd_quit;
 	bool wd_running;
 	pthread_t wd;
+
 	/* spread */
 	int cpus[64];
 	unsigned ncpus;
-	int cur_cpu;
 	cpu_set_t orig_cpus;
-	bool pinned;
+	unsigned nmig; /* migrations in this input */
+	uint64_t busy_until[64]; /* spread skips cpus[i] until then (ns) */
+
 	/* the last run */
 	struct rundown_prog prog;
 	size_t nrows;
@@ -385,6 +260,8 @@ struct rundown_exec {
 
 static void rd_diverge(struct rundown_exec *x, struct rd_row *r, enum rundown_rule_id rule,
 		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void rd_run_ops(struct rundown_exec *x);
+static void rd_unpin(const cpu_set_t *orig);
 
 static void *rd_watchdog_main(void *arg)
 {
@@ -392,9 +269,9 @@ static void *rd_watchdog_main(void *arg)
 	uint64_t last = 0, since = 0;
 
 	while (!atomic_load_explicit(&x->wd_quit, memory_order_relaxed)) {
-		/* Acquire: pairs with the increment before the Wait call, so
-		 * the rows written before it are visible here. */
-		uint64_t s = atomic_load_explicit(&x->direct_seq, memory_order_acquire);
+		/* Acquire: pairs with the arming RMW (release), so the rows
+		 * written before it are visible here. */
+		uint64_t s = atomic_load_explicit(&x->wd_seq, memory_order_acquire);
 		uint64_t now = rd_now_ns();
 		struct timespec ts = {0, 100000000}; /* a poll period, not synchronisation */
 
@@ -402,11 +279,16 @@ static void *rd_watchdog_main(void *arg)
 			last = s;
 			since = now;
 		} else if (now - since >= (uint64_t)x->o.return_timeout_ms * 1000000u) {
-			struct rd_row *r = &x->rows[x->nrows - 1];
+			struct rd_row *r = &x->rows[atomic_load_explicit(&x->wd_row,
+									 memory_order_relaxed)];
 
-			r->got_wait = RD_OBS_HUNG;
-			rd_diverge(x, r, r->e.wait_rule, "Wait did not return within %u ms",
-				   x->o.return_timeout_ms);
+			if (x->div_row < 0) {
+				r->got_wait = RD_OBS_HUNG;
+				rd_diverge(x, r, r->e.wait_rule,
+					   "the Wait started at step %" PRIu32
+					   " did not return within %u ms",
+					   x->wait_step, x->o.return_timeout_ms);
+			}
 			if (x->o.on_hang != NULL)
 				x->o.on_hang(x, x->o.on_hang_arg);
 			rundown_exec_print(x, stderr);
@@ -416,6 +298,259 @@ static void *rd_watchdog_main(void *arg)
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
+}
+
+/* Arm the watchdog for the Wait of row `row' (seq_cst RMW: a release). */
+static void rd_wd_arm(struct rundown_exec *x, long row)
+{
+	if (!x->wd_running) {
+		if (pthread_create(&x->wd, NULL, rd_watchdog_main, x) != 0) {
+			fprintf(stderr, "rundown-fuzz: cannot start the watchdog thread\n");
+			abort();
+		}
+		x->wd_running = true;
+	}
+	atomic_store_explicit(&x->wd_row, row, memory_order_relaxed);
+	atomic_fetch_add(&x->wd_seq, 1);
+}
+
+static void rd_wd_disarm(struct rundown_exec *x)
+{
+	if (atomic_load_explicit(&x->wd_seq, memory_order_relaxed) & 1u)
+		atomic_fetch_add_explicit(&x->wd_seq, 1, memory_order_relaxed);
+}
+
+/* ---- the partner's view of the caller's Wait ---- */
+
+static bool rd_wait_returned(struct rundown_exec *x)
+{
+	/* Acquire: pairs with the caller's store after its Wait returned. */
+	return atomic_load_explicit(&x->wphase, memory_order_acquire) == RD_W_RETURNED;
+}
+
+/* State letter of the caller thread (R, S, D, ...), or 0 if unknown. */
+static char rd_caller_state(const struct rundown_exec *x)
+{
+	char buf[512];
+	ssize_t n;
+	char *p;
+
+	if (x->statfd < 0 || (n = pread(x->statfd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' ? p[2] : 0;
+}
+
+/* CPU time the caller has run, in ns (0 if unknown). */
+static uint64_t rd_caller_cpu_ns(const struct rundown_exec *x)
+{
+	char buf[128];
+	ssize_t n;
+
+	if (x->schedfd < 0 || (n = pread(x->schedfd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtoull(buf, NULL, 10);
+}
+
+enum rd_settle { RD_SETTLE_BLOCKED, RD_SETTLE_RETURNED, RD_SETTLE_BUSY, RD_SETTLE_TIMEOUT };
+
+/*
+ * Let the caller's Wait reach a resting point: returned, asleep inside
+ * Wait (its /proc stat says S: between the store of RD_W_IN and the call
+ * the caller never sleeps), or busy-waiting inside it (2 ms of CPU
+ * there).  Bounded by ms.
+ */
+static enum rd_settle rd_settle(struct rundown_exec *x, unsigned ms)
+{
+	uint64_t deadline = rd_now_ns() + (uint64_t)ms * 1000000u;
+	uint64_t cpu0 = 0;
+	bool have_cpu0 = false;
+
+	for (unsigned i = 0;; i++) {
+		char st;
+
+		if (rd_wait_returned(x))
+			return RD_SETTLE_RETURNED;
+		st = rd_caller_state(x);
+		if (st == 'S') /* asleep in Wait, or back after returning */
+			return rd_wait_returned(x) ? RD_SETTLE_RETURNED : RD_SETTLE_BLOCKED;
+		if (!have_cpu0) {
+			cpu0 = rd_caller_cpu_ns(x);
+			have_cpu0 = true;
+		} else if (cpu0 != 0 && rd_caller_cpu_ns(x) - cpu0 >= 2000000u) {
+			return rd_wait_returned(x) ? RD_SETTLE_RETURNED : RD_SETTLE_BUSY;
+		}
+		if ((i & 15u) == 15u && rd_now_ns() >= deadline)
+			return rd_wait_returned(x) ? RD_SETTLE_RETURNED : RD_SETTLE_TIMEOUT;
+		sched_yield();
+	}
+}
+
+/* ---- the partner thread ---- */
+
+static void rd_partner_turn(struct rundown_exec *x);
+
+static void *rd_partner_main(void *arg)
+{
+	struct rundown_exec *x = arg;
+	uint32_t last = 0;
+
+	rd_tl_partner = true;
+	for (;;) {
+		/* Acquire: the baton (everything the caller wrote before). */
+		uint32_t s = atomic_load_explicit(&x->seq, memory_order_acquire);
+
+		for (int i = 0; s == last && i < RD_SPIN; i++) {
+			sched_yield();
+			s = atomic_load_explicit(&x->seq, memory_order_acquire);
+		}
+		while (s == last) {
+			rd_sleep_while(&x->seq, last, &x->partner_sleeping, 0);
+			s = atomic_load_explicit(&x->seq, memory_order_acquire);
+		}
+		last = s;
+		if (atomic_load_explicit(&x->partner_quit, memory_order_relaxed))
+			return NULL;
+		rd_partner_turn(x);
+		/* Give the baton back (seq_cst RMW: a release), unless the
+		 * last Release already did. */
+		if (rd_tl_handed_back)
+			rd_tl_handed_back = false;
+		else
+			rd_bump_wake(&x->back, &x->caller_sleeping);
+	}
+}
+
+static void rd_partner_stop(struct rundown_exec *x)
+{
+	if (!x->partner_up)
+		return;
+	atomic_store_explicit(&x->partner_quit, 1, memory_order_relaxed);
+	atomic_fetch_add(&x->seq, 1);
+	rd_futex(&x->seq, FUTEX_WAKE, 1, NULL);
+	pthread_join(x->partner, NULL);
+	x->partner_up = false;
+}
+
+/* The caller's /proc files (the executor may be run from another thread). */
+static void rd_caller_files(struct rundown_exec *x)
+{
+	char path[64];
+	int tid = (int)syscall(SYS_gettid); /* not cached: fork changes it */
+
+	if (tid == x->caller_tid)
+		return;
+	if (x->statfd >= 0)
+		close(x->statfd);
+	if (x->schedfd >= 0)
+		close(x->schedfd);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	x->statfd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
+	x->schedfd = open(path, O_RDONLY | O_CLOEXEC);
+	x->caller_tid = tid;
+}
+
+/*
+ * The op loop stopped at a WaitStart that must block: pass the baton to
+ * the partner, call Wait here, and when it has returned wait for the baton
+ * to come back.  The partner checks that this Wait blocks, runs the ops
+ * that follow, and gives the baton back at the step that must release the
+ * Wait (arming the watchdog: it must return within return_timeout_ms), or
+ * at a divergence (after releasing what is outstanding).
+ */
+static void rd_enter_wait(struct rundown_exec *x)
+{
+	const struct rundown_backend *b = &x->b;
+	enum rundown_family fam = x->fam;
+	void *obj = x->obj;
+	uint32_t s;
+
+	if (!x->partner_up) {
+		if (pthread_create(&x->partner, NULL, rd_partner_main, x) != 0) {
+			fprintf(stderr, "rundown-fuzz: cannot start the partner thread\n");
+			abort();
+		}
+		x->partner_up = true;
+		x->partner_cpu = -1;
+	}
+	/* Keep the partner on this thread's CPU: the baton then passes
+	 * without waking another CPU (and one core is all it takes). */
+	if (x->ncpus > 1) {
+		int cpu = sched_getcpu();
+
+		if (cpu >= 0 && cpu != x->partner_cpu) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			x->partner_cpu =
+				pthread_setaffinity_np(x->partner, sizeof(set), &set) == 0 ? cpu : -1;
+		}
+	}
+	rd_caller_files(x);
+	x->due_row = -1;
+	x->stop = false;
+	atomic_store(&x->wphase, RD_W_IN);
+	/* Pass the baton (seq_cst RMW: a release of the rows and the model). */
+	rd_bump_wake(&x->seq, &x->partner_sleeping);
+	if (fam == RUNDOWN_FAM_PLAIN)
+		b->ExWaitForRundownProtectionRelease(obj);
+	else
+		b->ExWaitForRundownProtectionReleaseCacheAware(obj);
+	atomic_store(&x->wphase, RD_W_RETURNED);
+	s = atomic_load_explicit(&x->seq, memory_order_relaxed);
+	/* Acquire: pairs with the partner's bump of back. */
+	for (int i = 0; atomic_load_explicit(&x->back, memory_order_acquire) != s && i < RD_SPIN; i++)
+		sched_yield();
+	while (atomic_load_explicit(&x->back, memory_order_acquire) != s)
+		rd_sleep_while(&x->back, s - 1u, &x->caller_sleeping, 0);
+	rd_wd_disarm(x);
+	atomic_store_explicit(&x->wphase, RD_W_NONE, memory_order_relaxed);
+	if (x->due_row >= 0 && x->rows[x->due_row].got_wait == RD_OBS_NONE)
+		x->rows[x->due_row].got_wait = RD_OBS_RETURNED;
+	x->stop = false;
+}
+
+/* The partner's turn: the Wait of x->wait_row must block; run the ops. */
+static void rd_partner_turn(struct rundown_exec *x)
+{
+	struct rd_row *r = &x->rows[x->wait_row];
+	enum rd_settle s = rd_settle(x, x->o.return_timeout_ms);
+
+	r->got_wait = s == RD_SETTLE_RETURNED ? RD_OBS_RETURNED
+		      : s == RD_SETTLE_BUSY   ? RD_OBS_BUSY
+		      : s == RD_SETTLE_TIMEOUT ? RD_OBS_PRESUMED
+					       : RD_OBS_BLOCKED;
+	x->asleep_seen = s == RD_SETTLE_BLOCKED;
+	if (s == RD_SETTLE_RETURNED)
+		rd_diverge(x, r, r->e.wait_rule,
+			   "the Wait started at step %" PRIu32 " returned while %" PRIu64
+			   " unit%s still held",
+			   x->wait_step, x->m.count, x->m.count == 1 ? " is" : "s are");
+	else
+		rd_run_ops(x);
+	if (rd_tl_handed_back)
+		return; /* the usual end: rd_release_last */
+	rd_unpin(&x->orig_cpus);
+	if (!rd_wait_returned(x)) {
+		/* A divergence: get the caller out of its Wait, release what is
+		 * outstanding.  If it still does not return, the watchdog
+		 * reports it (after the divergence, which stays the first). */
+		uint64_t held = x->m.count + x->extra;
+
+		if (held > 0 && held <= UINT32_MAX) {
+			const struct rundown_backend *b = &x->b;
+
+			if (x->fam == RUNDOWN_FAM_PLAIN)
+				b->ExReleaseRundownProtectionEx(x->obj, (ULONG)held);
+			else
+				b->ExReleaseRundownProtectionCacheAwareEx(x->obj, (ULONG)held);
+		}
+		rd_wd_arm(x, x->div_row);
+	}
 }
 
 struct rundown_exec *rundown_exec_new(const struct rundown_backend *b,
@@ -435,7 +570,7 @@ struct rundown_exec *rundown_exec_new(const struct rundown_backend *b,
 		x->o.return_timeout_ms = 2000;
 	if (x->o.block_settle_ms == 0)
 		x->o.block_settle_ms = 10;
-	x->cur_cpu = -1;
+	x->statfd = x->schedfd = -1;
 	if (sched_getaffinity(0, sizeof(x->orig_cpus), &x->orig_cpus) == 0)
 		for (int c = 0; c < CPU_SETSIZE && x->ncpus < 64; c++)
 			if (CPU_ISSET(c, &x->orig_cpus))
@@ -443,25 +578,20 @@ struct rundown_exec *rundown_exec_new(const struct rundown_backend *b,
 	return x;
 }
 
-bool rundown_exec_poisoned(const struct rundown_exec *x)
-{
-	return x->poisoned;
-}
-
 void rundown_exec_free(struct rundown_exec *x)
 {
 	if (x == NULL)
 		return;
-	if (x->h != NULL && !x->poisoned)
-		rd_helper_stop(x->h);
+	rd_partner_stop(x);
 	if (x->wd_running) {
 		atomic_store_explicit(&x->wd_quit, 1, memory_order_relaxed);
 		pthread_join(x->wd, NULL);
 	}
-	if (x->pinned)
-		sched_setaffinity(0, sizeof(x->orig_cpus), &x->orig_cpus);
-	if (!x->poisoned)
-		free(x->cabuf);
+	if (x->statfd >= 0)
+		close(x->statfd);
+	if (x->schedfd >= 0)
+		close(x->schedfd);
+	free(x->cabuf);
 	free(x);
 }
 
@@ -498,24 +628,49 @@ static void rd_diverge(struct rundown_exec *x, struct rd_row *r, enum rundown_ru
 	va_end(ap);
 }
 
-static void rd_pin(struct rundown_exec *x, unsigned thread)
+/*
+ * Spread: run an Acquire or Release of logical thread t on CPU t mod ncpu
+ * (the ops that pick a per-CPU slot; the others touch every slot or none).
+ * At most RD_MAX_MIGRATIONS migrations per input; then ops run where the
+ * thread is.  A migration that takes over 2 ms means the CPU is busy (a
+ * real-time task may hold it for long): spread leaves that CPU alone for
+ * a second.  rd_unpin gives the thread its original CPUs back.
+ */
+static void rd_pin(struct rundown_exec *x, enum rundown_op_kind kind, unsigned thread)
 {
+	unsigned i;
 	int cpu;
 	cpu_set_t set;
+	uint64_t t0, t1;
 
-	/* Only the CA family has per-CPU state worth spreading over. */
 	if (!x->prog.spread || !x->o.allow_spread || x->ncpus < 2 || x->model_only ||
-	    x->fam != RUNDOWN_FAM_CA)
+	    x->fam != RUNDOWN_FAM_CA || kind > RUNDOWN_OP_RELEASE_EX)
 		return;
-	cpu = x->cpus[thread % x->ncpus];
-	if (cpu == x->cur_cpu)
+	i = thread % x->ncpus;
+	cpu = x->cpus[i];
+	if (cpu == rd_tl_cpu || x->nmig >= RD_MAX_MIGRATIONS)
+		return;
+	t0 = rd_now_ns();
+	if (t0 < x->busy_until[i])
 		return;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) == 0) {
-		x->cur_cpu = cpu;
-		x->pinned = true;
-	}
+	x->nmig++;
+	if (rd_tl_partner)
+		x->partner_cpu = -1; /* rd_unpin gives it all CPUs back */
+	if (sched_setaffinity(0, sizeof(set), &set) == 0)
+		rd_tl_cpu = cpu;
+	t1 = rd_now_ns();
+	if (t1 - t0 > 2000000u)
+		x->busy_until[i] = t1 + 1000000000u;
+}
+
+static void rd_unpin(const cpu_set_t *orig)
+{
+	if (rd_tl_cpu < 0)
+		return;
+	sched_setaffinity(0, sizeof(*orig), orig);
+	rd_tl_cpu = -1;
 }
 
 #define RD_POOL_TAG 0x5264667au /* 'zfdR' */
@@ -586,6 +741,47 @@ static void rd_call_release(struct rundown_exec *x, ULONG n, bool ex)
 	}
 }
 
+/*
+ * The partner's Release (or ReleaseEx) that gives back the last unit while
+ * the caller is in Wait: the end of the partner's turn.  Everything the
+ * step records is written first, then the watchdog is armed and the baton
+ * given back, and only then is Release called, with nothing of the
+ * executor touched after it: the caller goes on as soon as its Wait
+ * returns, while this thread may still be inside Release, as the owner of
+ * a ref may (the documents make the last Release's unblocking of Wait the
+ * end of its access to the ref).  The caller marks the row returned; the
+ * watchdog reports a Wait that does not return in return_timeout_ms.
+ */
+static void rd_release_last(struct rundown_exec *x, struct rd_row *r, ULONG n, bool ex)
+{
+	const struct rundown_backend *b = &x->b;
+	void (*rel)(PEX_RUNDOWN_REF) = b->ExReleaseRundownProtection;
+	void (*rel_ex)(PEX_RUNDOWN_REF, ULONG) = b->ExReleaseRundownProtectionEx;
+	void (*rel_ca)(PEX_RUNDOWN_REF_CACHE_AWARE) = b->ExReleaseRundownProtectionCacheAware;
+	void (*rel_ca_ex)(PEX_RUNDOWN_REF_CACHE_AWARE, ULONG) =
+		b->ExReleaseRundownProtectionCacheAwareEx;
+	bool plain = x->fam == RUNDOWN_FAM_PLAIN;
+	void *obj = x->obj;
+	const cpu_set_t *orig = &x->orig_cpus; /* never written after rundown_exec_new */
+
+	r->count_after = x->m.count;
+	x->due_row = (long)(r - x->rows);
+	x->stop = true;
+	rd_wd_arm(x, x->due_row);
+	rd_tl_handed_back = true;
+	/* The baton back (seq_cst RMW: a release of the rows and the model). */
+	rd_bump_wake(&x->back, &x->caller_sleeping);
+	if (plain && ex)
+		rel_ex(obj, n);
+	else if (plain)
+		rel(obj);
+	else if (ex)
+		rel_ca_ex(obj, n);
+	else
+		rel_ca(obj);
+	rd_unpin(orig);
+}
+
 /* Run one op (skipped when the model says it is undefined here). */
 static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsigned thread,
 		       uint32_t arg, bool teardown)
@@ -625,9 +821,11 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 			     .kind = (uint8_t)kind, .teardown = teardown, .arg = arg, .n = n,
 			     .got_ret = -1};
 	x->nrows++;
+	if (kind != RUNDOWN_OP_WAIT_POLL)
+		x->asleep_seen = false; /* a call to the backend */
 	if (x->o.progress != NULL)
 		*x->o.progress = r->step;
-	rd_pin(x, thread);
+	rd_pin(x, kind, thread);
 	/* The model first (but Create, which needs to know whether an object
 	 * came back): the watchdog of a hanging Wait reports its rule. */
 	if (kind != RUNDOWN_OP_CREATE)
@@ -645,33 +843,31 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 		break;
 	case RUNDOWN_OP_RELEASE:
 	case RUNDOWN_OP_RELEASE_EX:
+		if (!x->model_only && r->e.wait == RUNDOWN_WAIT_RETURNED) {
+			rd_release_last(x, r, (ULONG)n, kind == RUNDOWN_OP_RELEASE_EX);
+			return;
+		}
 		if (!x->model_only)
 			rd_call_release(x, (ULONG)n, kind == RUNDOWN_OP_RELEASE_EX);
 		break;
 	case RUNDOWN_OP_WAIT_START:
 		x->wait_step = r->step;
+		x->wait_row = (long)(r - x->rows);
 		if (!x->model_only && immediate) {
 			/* Must return at once: call it here, under the watchdog. */
-			if (!x->wd_running) {
-				if (pthread_create(&x->wd, NULL, rd_watchdog_main, x) != 0) {
-					fprintf(stderr, "rundown-fuzz: cannot start the watchdog thread\n");
-					abort();
-				}
-				x->wd_running = true;
-			}
-			/* Release: the rows so far are visible to the watchdog. */
-			atomic_fetch_add_explicit(&x->direct_seq, 1, memory_order_release);
+			rd_wd_arm(x, x->wait_row);
 			if (x->fam == RUNDOWN_FAM_PLAIN)
 				b->ExWaitForRundownProtectionRelease(x->obj);
 			else
 				b->ExWaitForRundownProtectionReleaseCacheAware(x->obj);
-			atomic_fetch_add_explicit(&x->direct_seq, 1, memory_order_relaxed);
+			rd_wd_disarm(x);
 		} else if (!x->model_only) {
-			if (x->h == NULL && (x->h = rd_helper_new()) == NULL) {
-				fprintf(stderr, "rundown-fuzz: cannot start the Wait helper thread\n");
-				abort();
-			}
-			rd_helper_post(x->h, b, x->fam, x->obj);
+			/* Must block: this thread calls it once the op loop has
+			 * stopped (rd_enter_wait); the partner checks the rest. */
+			x->enter_wait = true;
+			x->stop = true;
+			r->count_after = x->m.count;
+			return;
 		}
 		break;
 	case RUNDOWN_OP_WAIT_POLL:
@@ -711,8 +907,10 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 			   x->m.count - n, x->m.count - n == 1 ? "" : "s");
 	else if (r->e.ret == RUNDOWN_RET_TRUE && r->got_ret != 1)
 		rd_diverge(x, r, r->e.ret_rule, "expected TRUE (1), got %d", r->got_ret);
-	else if (r->e.ret == RUNDOWN_RET_FALSE && r->got_ret != 0)
+	else if (r->e.ret == RUNDOWN_RET_FALSE && r->got_ret != 0) {
+		x->extra += n;
 		rd_diverge(x, r, r->e.ret_rule, "expected FALSE, got %d (granted)", r->got_ret);
+	}
 
 	/* The Wait. */
 	if (x->model_only) {
@@ -724,30 +922,24 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 	switch (r->e.wait) {
 	case RUNDOWN_WAIT_NONE:
 		break;
-	case RUNDOWN_WAIT_RETURNED:
-		if (immediate || rd_helper_wait_returned(x->h, x->o.return_timeout_ms)) {
-			r->got_wait = RD_OBS_RETURNED;
-			break;
-		}
-		r->got_wait = RD_OBS_HUNG;
-		rd_diverge(x, r, r->e.wait_rule,
-			   "the Wait started at step %" PRIu32 " did not return within %u ms",
-			   x->wait_step, x->o.return_timeout_ms);
+	case RUNDOWN_WAIT_RETURNED: /* a Wait that returns at once */
+		r->got_wait = RD_OBS_RETURNED;
 		break;
 	case RUNDOWN_WAIT_BLOCKED: {
 		enum rd_settle s;
 
-		if (kind == RUNDOWN_OP_WAIT_START)
-			s = rd_helper_settle(x->h, x->o.return_timeout_ms);
-		else if (kind == RUNDOWN_OP_WAIT_POLL)
-			s = rd_helper_settle(x->h, x->o.block_settle_ms);
+		/* A WaitPoll settles the Wait (a call may have woken it),
+		 * but only looks when nothing was called since it was seen
+		 * asleep. */
+		if (kind == RUNDOWN_OP_WAIT_POLL && !x->asleep_seen)
+			s = rd_settle(x, x->o.block_settle_ms);
 		else
-			s = rd_helper_returned(x->h) ? RD_SETTLE_RETURNED : RD_SETTLE_BLOCKED;
+			s = rd_wait_returned(x) ? RD_SETTLE_RETURNED : RD_SETTLE_BLOCKED;
 		r->got_wait = s == RD_SETTLE_RETURNED ? RD_OBS_RETURNED
 			      : s == RD_SETTLE_BUSY   ? RD_OBS_BUSY
-			      : s == RD_SETTLE_TIMEOUT && kind == RUNDOWN_OP_WAIT_START
-				      ? RD_OBS_PRESUMED
-				      : RD_OBS_BLOCKED;
+								: RD_OBS_BLOCKED;
+		if (kind == RUNDOWN_OP_WAIT_POLL)
+			x->asleep_seen = s == RD_SETTLE_BLOCKED;
 		if (s == RD_SETTLE_RETURNED)
 			rd_diverge(x, r, r->e.wait_rule,
 				   "the Wait started at step %" PRIu32
@@ -758,24 +950,42 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 	}
 }
 
-/* After a divergence: get the helper out of the backend if we can. */
-static void rd_cleanup_after_divergence(struct rundown_exec *x)
+/* Run the program from x->pc, then the teardown (no Wait left blocked, no
+ * allocated object left), until the end, a divergence or a stop. */
+static void rd_run_ops(struct rundown_exec *x)
 {
-	uint32_t p;
+	const struct rundown_prog *p = &x->prog;
 
-	if (x->h == NULL || x->model_only)
-		return;
-	if (x->rows[x->div_row].got_wait == RD_OBS_HUNG) {
-		x->poisoned = true; /* it already had its time to return */
-		return;
+	while (!x->stop && x->div_row < 0) {
+		if (x->pc < p->nops) {
+			const struct rundown_op *op = &p->ops[x->pc++];
+
+			rd_exec_op(x, (enum rundown_op_kind)op->kind, op->thread, op->arg, false);
+			if (rd_tl_handed_back)
+				return;
+			continue;
+		}
+		if (!x->m.live)
+			return;
+		switch (x->tstage++) {
+		case 0:
+			if (x->m.count > 0 && (x->m.waiting || x->m.allocated))
+				rd_exec_op(x, RUNDOWN_OP_RELEASE_EX, 0, RUNDOWN_ARG_ALL, true);
+			if (rd_tl_handed_back)
+				return;
+			break;
+		case 1:
+			if (x->m.allocated && !x->m.down)
+				rd_exec_op(x, RUNDOWN_OP_WAIT_START, 0, 0, true);
+			break;
+		case 2:
+			if (x->m.allocated)
+				rd_exec_op(x, RUNDOWN_OP_FREE, 0, 0, true);
+			break;
+		default:
+			return;
+		}
 	}
-	p = atomic_load_explicit(&x->h->phase, memory_order_acquire);
-	if (p != RD_PH_POSTED && p != RD_PH_IN_WAIT)
-		return;
-	if (x->m.count > 0 && x->m.count <= UINT32_MAX)
-		rd_call_release(x, (ULONG)x->m.count, true);
-	if (!rd_helper_wait_returned(x->h, x->o.return_timeout_ms))
-		x->poisoned = true; /* the helper is stuck in the backend */
 }
 
 enum rundown_exec_status rundown_exec_run(struct rundown_exec *x, const uint8_t *data, size_t len)
@@ -786,36 +996,31 @@ enum rundown_exec_status rundown_exec_run(struct rundown_exec *x, const uint8_t 
 	x->div_row = -1;
 	x->div_rule = RUNDOWN_RULE_NONE;
 	x->divmsg[0] = '\0';
-	if (x->poisoned) {
-		snprintf(x->divmsg, sizeof(x->divmsg),
-			 "executor poisoned: an earlier Wait never returned");
-		return RUNDOWN_EXEC_DIVERGED;
-	}
 	rundown_decode(data, len, p);
 	x->fam = p->family;
 	if (!rd_family_supported(x, x->fam))
 		return RUNDOWN_EXEC_SKIPPED;
 	rundown_model_init(&x->m, x->fam);
+	x->pc = 0;
+	x->tstage = 0;
+	x->nmig = 0;
+	x->stop = false;
+	x->enter_wait = false;
+	x->due_row = -1;
+	x->extra = 0;
 
 	rd_exec_op(x, RUNDOWN_OP_CREATE, 0,
 		   p->ca_init ? RUNDOWN_CREATE_INIT | p->misalign : 0u, false);
-	for (size_t i = 0; i < p->nops && x->div_row < 0; i++)
-		rd_exec_op(x, (enum rundown_op_kind)p->ops[i].kind, p->ops[i].thread,
-			   p->ops[i].arg, false);
-	if (x->div_row < 0 && x->m.live) {
-		/* Teardown: no Wait left blocked, no allocated object left. */
-		if (x->m.count > 0 && (x->m.waiting || x->m.allocated))
-			rd_exec_op(x, RUNDOWN_OP_RELEASE_EX, 0, RUNDOWN_ARG_ALL, true);
-		if (x->m.allocated && x->div_row < 0) {
-			if (!x->m.down)
-				rd_exec_op(x, RUNDOWN_OP_WAIT_START, 0, 0, true);
-			if (x->div_row < 0)
-				rd_exec_op(x, RUNDOWN_OP_FREE, 0, 0, true);
-		}
+	for (;;) {
+		rd_run_ops(x);
+		if (!x->enter_wait)
+			break;
+		x->enter_wait = false;
+		rd_enter_wait(x);
 	}
+	rd_unpin(&x->orig_cpus);
 	if (x->div_row >= 0) {
-		rd_cleanup_after_divergence(x);
-		if (!x->poisoned && !x->m.allocated) {
+		if (!x->m.allocated) {
 			free(x->cabuf);
 			x->cabuf = NULL;
 		} else {

@@ -108,9 +108,9 @@ struct rundown_exec_opts {
 	/* Where the step in progress is published (shared memory, for a parent
 	 * that must name the step a crash happened in); may be NULL. */
 	volatile uint32_t *progress;
-	/* A Wait the model says returns at once runs on the calling thread; a
-	 * watchdog thread calls on_hang (from its own thread, the divergence
-	 * already recorded) if it has not returned after return_timeout_ms.
+	/* Every Wait runs on the calling thread; a watchdog thread calls
+	 * on_hang (from its own thread, the divergence already recorded) if
+	 * one that must return has not returned after return_timeout_ms.
 	 * on_hang must not return; NULL: print the op table and abort(). */
 	void (*on_hang)(struct rundown_exec *x, void *arg);
 	void *on_hang_arg;
@@ -124,9 +124,6 @@ enum rundown_exec_status {
 
 struct rundown_exec *rundown_exec_new(const struct rundown_backend *b,
 				      const struct rundown_exec_opts *o);
-/* After a Wait that never returned the executor is poisoned: its helper
- * thread is stuck in the backend; create a new executor (or process). */
-bool rundown_exec_poisoned(const struct rundown_exec *x);
 enum rundown_exec_status rundown_exec_run(struct rundown_exec *x, const uint8_t *data,
 					  size_t len);
 /* The op table of the last run (step, thread, op, args, expected, got,
