@@ -45,6 +45,9 @@ struct rd_ca_hdr {
 	uint32_t pool_tag;        /* diagnostics only */
 	uint32_t pool_type;       /* diagnostics only */
 	_Atomic uint32_t xwaiters; /* Waits sleeping behind the draining one */
+	uint32_t fast;            /* 1: rseq + membarrier fast path (set at Initialize) */
+	uint32_t reserved;
+	_Atomic uintptr_t ovf;    /* fast path: the atomic slot of processors >= nslots */
 };
 
 static inline struct rd_ca_hdr *rd_ca_hdr(PEX_RUNDOWN_REF_CACHE_AWARE ref)
