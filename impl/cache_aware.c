@@ -38,8 +38,11 @@
  *	  the documents) sleeps until the first one has finished.
  *
  * Ordering (atomic path):
- *	- Acquire's successful CAS is an acquire RMW; it pairs with the
- *	  release of ReInitialize's slot stores.
+ *	- Acquire's fetch_add is an acquire RMW; when it grants (reads no
+ *	  flag) it pairs with the release fetch_and of ReInitialize's pass 2.
+ *	  A refused Acquire's add either stays in a marked (dead) slot, which
+ *	  the next ReInitialize overwrites, or is undone by a Release-like
+ *	  fetch_sub when it read REOPEN (rd_ca_slot_acquire).
  *	- A Release's fetch_sub on its slot is a release RMW.  If it precedes
  *	  the mark, the mark's acq_rel fetch_or reads it (or a later RMW of the
  *	  same release sequence) and synchronizes with it.  If it follows the
@@ -244,37 +247,6 @@ static inline _Atomic uintptr_t *rd_ca_my_slot(struct rd_ca_hdr *h)
 	return rd_ca_slot(h, i);
 }
 
-/*
- * The atomic path's Acquire on one slot word (its own processor's slot; on
- * the fast path, the ovf word).
- *
- * Wait moves state to DRAINING before it marks any slot, and marks the
- * slots one by one.  Checking state first makes run-down visible to an
- * Acquire as soon as any Acquire has seen it: a FALSE from a marked slot
- * (the failed CAS below is an acquire, pairing with the mark's acq_rel
- * fetch_or, which follows the state CAS in Wait) happens-before every later
- * Acquire's state load, which then reads DRAINING, even if that Acquire's
- * own slot is not marked yet.  The state word shares the header line that
- * every Acquire reads anyway.
- */
-static inline BOOLEAN rd_ca_slot_acquire(struct rd_ca_hdr *h, _Atomic uintptr_t *slot,
-					 uintptr_t add)
-{
-	uintptr_t old;
-
-	if (atomic_load_explicit(&h->state, memory_order_acquire) != RD_CA_OPEN)
-		return FALSE;
-	old = atomic_load_explicit(slot, memory_order_acquire);
-	do {
-		if (old & RD_CLOSED)
-			return FALSE;
-		/* Acquire on success: pairs with ReInitialize's release. */
-	} while (!atomic_compare_exchange_weak_explicit(slot, &old, old + add,
-						       memory_order_acquire,
-						       memory_order_acquire));
-	return TRUE;
-}
-
 /* A Release that landed after the mark: account it in the drain. */
 __attribute__((noinline, cold)) static void rd_ca_drain_put(struct rd_ca_hdr *h, ULONG Count)
 {
@@ -300,6 +272,56 @@ static inline void rd_ca_slot_release(struct rd_ca_hdr *h, _Atomic uintptr_t *sl
 
 	if (old & RD_ACTIVE)
 		rd_ca_drain_put(h, Count);
+}
+
+/* A refused Acquire's add that read REOPEN: take it back as a Release. */
+__attribute__((noinline, cold)) static void rd_ca_acquire_undo(struct rd_ca_hdr *h,
+							       _Atomic uintptr_t *slot,
+							       uintptr_t add)
+{
+	rd_ca_slot_release(h, slot, (ULONG)(add / RD_UNIT));
+}
+
+/*
+ * The atomic path's Acquire on one slot word (its own processor's slot; on
+ * the fast path, the ovf word): one fetch_add, as percpu counters do, not
+ * a load + CAS loop.
+ *
+ * Wait moves state to DRAINING before it marks any slot, and marks the
+ * slots one by one.  Checking state first makes run-down visible to an
+ * Acquire as soon as any Acquire has seen it: a FALSE from a marked slot
+ * (the fetch_add below is an acquire, pairing with the mark's acq_rel
+ * fetch_or, which follows the state CAS in Wait) happens-before every later
+ * Acquire's state load, which then reads DRAINING, even if that Acquire's
+ * own slot is not marked yet.  The state word shares the header line that
+ * every Acquire reads anyway.
+ *
+ * The add is speculative; what the fetch_add read decides:
+ *	no flag:  granted, and counted exactly like a granted CAS.
+ *	ACTIVE:   the mark came first, so the add is not in the sum and the
+ *	          slot is dead until ReInitialize's pass 1 overwrites it (the
+ *	          add precedes that store in the slot's modification order,
+ *	          since it read ACTIVE): FALSE, and leave the add there.
+ *	REOPEN:   pass 2 keeps counts, so the add must go: undo it with a
+ *	          Release, which also covers a new cycle's mark landing
+ *	          between the add and the undo (the add is then in that
+ *	          cycle's sum and the undo, seeing ACTIVE, goes to the drain).
+ */
+static inline BOOLEAN rd_ca_slot_acquire(struct rd_ca_hdr *h, _Atomic uintptr_t *slot,
+					 uintptr_t add)
+{
+	uintptr_t old;
+
+	if (atomic_load_explicit(&h->state, memory_order_acquire) != RD_CA_OPEN)
+		return FALSE;
+	/* Acquire: pairs with ReInitialize's release fetch_and (pass 2) and
+	 * with the mark's acq_rel fetch_or. */
+	old = atomic_fetch_add_explicit(slot, add, memory_order_acquire);
+	if (__builtin_expect((old & RD_CLOSED) == 0, 1))
+		return TRUE;
+	if ((old & RD_CLOSED) == RD_REOPEN && add != 0)
+		rd_ca_acquire_undo(h, slot, add);
+	return FALSE;
 }
 
 #if RD_HAVE_RSEQ_CS
@@ -365,6 +387,23 @@ static inline void rd_ca_fast_release(struct rd_ca_hdr *h, ULONG Count)
 }
 #endif
 
+/* The atomic path, out of line where the fast path exists: its call to
+ * sched_getcpu() would give the fast path a stack frame. */
+#if RD_HAVE_RSEQ_CS
+#define RD_CA_ATOMIC_INLINE __attribute__((noinline))
+#else
+#define RD_CA_ATOMIC_INLINE inline
+#endif
+static RD_CA_ATOMIC_INLINE BOOLEAN rd_ca_atomic_acquire(struct rd_ca_hdr *h, uintptr_t add)
+{
+	return rd_ca_slot_acquire(h, rd_ca_my_slot(h), add);
+}
+
+static RD_CA_ATOMIC_INLINE void rd_ca_atomic_release(struct rd_ca_hdr *h, ULONG Count)
+{
+	rd_ca_slot_release(h, rd_ca_my_slot(h), Count);
+}
+
 BOOLEAN ExAcquireRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware,
 					       ULONG Count)
 {
@@ -375,7 +414,7 @@ BOOLEAN ExAcquireRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRe
 	if (__builtin_expect(h->fast != 0, 1))
 		return rd_ca_fast_acquire(h, add);
 #endif
-	return rd_ca_slot_acquire(h, rd_ca_my_slot(h), add);
+	return rd_ca_atomic_acquire(h, add);
 }
 
 BOOLEAN ExAcquireRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
@@ -395,7 +434,7 @@ void ExReleaseRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRef, 
 		return;
 	}
 #endif
-	rd_ca_slot_release(h, rd_ca_my_slot(h), Count);
+	rd_ca_atomic_release(h, Count);
 }
 
 void ExReleaseRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
