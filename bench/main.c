@@ -27,7 +27,7 @@
 
 static const char *const bench_all_names[] = {
 	"ref-plain", "ref-cache-aware", "ref-ca-atomic", "backend-plain", "backend-cache-aware", "single-cas",
-	"percpu-cas", "faa-private", "rwlock", "ck-brlock", "urcu-memb"};
+	"percpu-cas", "faa-private", "call-floor", "rwlock", "ck-brlock", "urcu-memb"};
 
 static void bench_usage(FILE *f)
 {
@@ -52,6 +52,8 @@ static void bench_usage(FILE *f)
 		"      percpu-cas         per-CPU 64-byte slots picked by sched_getcpu(), CAS on\n"
 		"                         the slot (the Windows cache-aware design)\n"
 		"      faa-private        fetch_add/fetch_sub on a thread-owned line (the floor)\n"
+		"      call-floor         two empty out-of-line calls through function pointers:\n"
+		"                         what calling any backend costs before it does anything\n"
 		"      rwlock             pthread_rwlock_tryrdlock/unlock\n"
 		"      ck-brlock          ck_brlock_read_lock/unlock, a reader per thread%s\n"
 		"      urcu-memb          liburcu memb rcu_read_lock/unlock, threads registered%s\n"

@@ -224,7 +224,7 @@ void ExInitializeRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefC
 		stride = sizeof(uintptr_t);
 	}
 	h->magic = RD_CA_MAGIC;
-	h->stride = (uint32_t)stride;
+	h->stride_shift = stride == RD_CA_LINE ? 6u : 3u; /* a shift, not a multiply */
 	h->slots_off = (uint32_t)(slots - (uintptr_t)h);
 	h->nslots = (uint32_t)((end - slots) / stride);
 	if (h->nslots > RD_CPU_MAX)
@@ -274,12 +274,14 @@ static inline void rd_ca_slot_release(struct rd_ca_hdr *h, _Atomic uintptr_t *sl
 		rd_ca_drain_put(h, Count);
 }
 
-/* A refused Acquire's add that read REOPEN: take it back as a Release. */
-__attribute__((noinline, cold)) static void rd_ca_acquire_undo(struct rd_ca_hdr *h,
-							       _Atomic uintptr_t *slot,
-							       uintptr_t add)
+/* A refused Acquire's add that read REOPEN: take it back as a Release.
+ * Returns FALSE, so that the caller tail-calls it (no stack frame). */
+__attribute__((noinline, cold)) static BOOLEAN rd_ca_acquire_undo(struct rd_ca_hdr *h,
+								  _Atomic uintptr_t *slot,
+								  uintptr_t add)
 {
 	rd_ca_slot_release(h, slot, (ULONG)(add / RD_UNIT));
+	return FALSE;
 }
 
 /*
@@ -320,7 +322,7 @@ static inline BOOLEAN rd_ca_slot_acquire(struct rd_ca_hdr *h, _Atomic uintptr_t 
 	if (__builtin_expect((old & RD_CLOSED) == 0, 1))
 		return TRUE;
 	if ((old & RD_CLOSED) == RD_REOPEN && add != 0)
-		rd_ca_acquire_undo(h, slot, add);
+		return rd_ca_acquire_undo(h, slot, add);
 	return FALSE;
 }
 
@@ -394,14 +396,55 @@ static inline void rd_ca_fast_release(struct rd_ca_hdr *h, ULONG Count)
 #else
 #define RD_CA_ATOMIC_INLINE inline
 #endif
-static RD_CA_ATOMIC_INLINE BOOLEAN rd_ca_atomic_acquire(struct rd_ca_hdr *h, uintptr_t add)
+/* This processor's slot when the rseq area says which (the common case)
+ * and it is below nslots; else NULL. */
+static inline _Atomic uintptr_t *rd_ca_my_slot_rseq(struct rd_ca_hdr *h)
+{
+	ptrdiff_t o = rd_cpu_rseq_cpu_id_off;
+
+	if (__builtin_expect(o != 0, 1)) {
+		/* rseq cpu_id: see rd_cpu_current(); unsigned, so that a
+		 * negative (unregistered) value fails the bound check. */
+		uint32_t cpu = (uint32_t) * (volatile const int32_t *)((char *)__builtin_thread_pointer() + o);
+
+		if (__builtin_expect(cpu < h->nslots, 1))
+			return rd_ca_slot(h, cpu);
+	}
+	return NULL;
+}
+
+/* The atomic path through sched_getcpu() (and modulo nslots), out of line
+ * and tail-called: the call would give the common path a stack frame. */
+__attribute__((noinline, cold)) static BOOLEAN rd_ca_atomic_acquire_slow(struct rd_ca_hdr *h,
+									 uintptr_t add)
 {
 	return rd_ca_slot_acquire(h, rd_ca_my_slot(h), add);
 }
 
-static RD_CA_ATOMIC_INLINE void rd_ca_atomic_release(struct rd_ca_hdr *h, ULONG Count)
+__attribute__((noinline, cold)) static void rd_ca_atomic_release_slow(struct rd_ca_hdr *h,
+								      ULONG Count)
 {
 	rd_ca_slot_release(h, rd_ca_my_slot(h), Count);
+}
+
+static RD_CA_ATOMIC_INLINE BOOLEAN rd_ca_atomic_acquire(struct rd_ca_hdr *h, uintptr_t add)
+{
+	_Atomic uintptr_t *slot = rd_ca_my_slot_rseq(h);
+
+	if (__builtin_expect(slot == NULL, 0))
+		return rd_ca_atomic_acquire_slow(h, add);
+	return rd_ca_slot_acquire(h, slot, add);
+}
+
+static RD_CA_ATOMIC_INLINE void rd_ca_atomic_release(struct rd_ca_hdr *h, ULONG Count)
+{
+	_Atomic uintptr_t *slot = rd_ca_my_slot_rseq(h);
+
+	if (__builtin_expect(slot == NULL, 0)) {
+		rd_ca_atomic_release_slow(h, Count);
+		return;
+	}
+	rd_ca_slot_release(h, slot, Count);
 }
 
 BOOLEAN ExAcquireRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware,
