@@ -66,7 +66,7 @@
  * the inject/ shims preloaded the processor must come from them, which
  * rseq would bypass), RUNDOWN_NO_RSEQ is unset, and membarrier offers and
  * registers MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ (old kernel, seccomp:
- * no).  Otherwise every object takes the atomic path above, unchanged.
+ * no).  Otherwise every object takes the atomic path above.
  * This is Linux percpu_ref's percpu/atomic mode switch, with membarrier
  * in place of RCU (and liburcu memb's asymmetric fence).
  *
