@@ -20,16 +20,14 @@
 
 #include "bench/bench.h"
 
-/* librundown's processor-number source, if this librundown has it (weak:
- * the benchmark does not depend on librundown's internals to build). */
-extern const char *rd_cpu_source(void) __attribute__((weak));
+#include "impl/cpu.h" /* rd_cpu_source, rd_ca_path: librundown is linked statically */
 
 #define BENCH_MAX_REPS 101
 #define BENCH_MAX_TCOUNTS 16
 
 static const char *const bench_all_names[] = {
-	"ref-plain", "ref-cache-aware", "backend-plain", "backend-cache-aware", "single-cas",
-	"percpu-cas", "faa-private", "rwlock", "ck-brlock", "urcu-memb"};
+	"ref-plain", "ref-cache-aware", "ref-ca-atomic", "backend-plain", "backend-cache-aware", "single-cas",
+	"percpu-cas", "faa-private", "call-floor", "rwlock", "ck-brlock", "urcu-memb"};
 
 static void bench_usage(FILE *f)
 {
@@ -46,12 +44,16 @@ static void bench_usage(FILE *f)
 		"                     (default 0)\n"
 		"  --variants LIST    measure only these (comma-separated; default all built):\n"
 		"      ref-plain, ref-cache-aware     librundown, linked in, through fn pointers\n"
+		"      ref-ca-atomic      ref-cache-aware on librundown's atomic fallback path\n"
+		"                         (listed when the rseq fast path is the default)\n"
 		"      backend-plain, backend-cache-aware   the same routines of --backend\n"
 		"      single-cas         one shared word: CAS acquire with a closed bit,\n"
 		"                         fetch_sub release (the Windows plain design)\n"
 		"      percpu-cas         per-CPU 64-byte slots picked by sched_getcpu(), CAS on\n"
 		"                         the slot (the Windows cache-aware design)\n"
 		"      faa-private        fetch_add/fetch_sub on a thread-owned line (the floor)\n"
+		"      call-floor         two empty out-of-line calls through function pointers:\n"
+		"                         what calling any backend costs before it does anything\n"
 		"      rwlock             pthread_rwlock_tryrdlock/unlock\n"
 		"      ck-brlock          ck_brlock_read_lock/unlock, a reader per thread%s\n"
 		"      urcu-memb          liburcu memb rcu_read_lock/unlock, threads registered%s\n"
@@ -341,8 +343,8 @@ int main(int argc, char **argv)
 			       "round-robin on %u allowed CPUs; hold %u ns (%llu iterations, "
 			       "%.2f it/ns)\n", reps, seconds, ncpus, hold_ns,
 			       (unsigned long long)hold_iters, ipn);
-		printf("# librundown processor source: %s\n",
-		       rd_cpu_source ? rd_cpu_source() : "unknown");
+		printf("# librundown processor source: %s\n", rd_cpu_source());
+		printf("# librundown cache-aware path: %s\n", rd_ca_path());
 		if (backend)
 			printf("# backend: %s\n", other.path);
 	}

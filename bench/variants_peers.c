@@ -113,6 +113,21 @@ __attribute__((noinline)) static void bench_faa_release(void *p)
 	atomic_fetch_sub_explicit(&((struct bench_line *)p)->v, BENCH_UNIT, memory_order_release);
 }
 
+/* ---- call-floor: what calling any backend costs ---- */
+
+/* Two out-of-line calls through function pointers that do nothing but
+ * return: the floor of a pair "called through the exported functions". */
+__attribute__((noinline)) static BOOLEAN bench_call_acquire(void *p)
+{
+	__asm__ volatile("" : : "r"(p) : "memory");
+	return TRUE;
+}
+
+__attribute__((noinline)) static void bench_call_release(void *p)
+{
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
 /* volatile: the compiler cannot see through them and inline the calls. */
 static BOOLEAN (*volatile bench_single_acquire_fn)(void *) = bench_single_acquire;
 static void (*volatile bench_single_release_fn)(void *) = bench_single_release;
@@ -120,6 +135,8 @@ static BOOLEAN (*volatile bench_percpu_acquire_fn)(void *) = bench_percpu_acquir
 static void (*volatile bench_percpu_release_fn)(void *) = bench_percpu_release;
 static BOOLEAN (*volatile bench_faa_acquire_fn)(void *) = bench_faa_acquire;
 static void (*volatile bench_faa_release_fn)(void *) = bench_faa_release;
+static BOOLEAN (*volatile bench_call_acquire_fn)(void *) = bench_call_acquire;
+static void (*volatile bench_call_release_fn)(void *) = bench_call_release;
 
 static void *bench_line_new(void)
 {
@@ -197,6 +214,15 @@ static uint64_t bench_faa_loop(struct bench_thread *t)
 	BENCH_LOOP(t, acquire(line), release(line));
 }
 
+static uint64_t bench_call_loop(struct bench_thread *t)
+{
+	BOOLEAN (*acquire)(void *) = bench_call_acquire_fn;
+	void (*release)(void *) = bench_call_release_fn;
+	void *line = t->local;
+
+	BENCH_LOOP(t, acquire(line), release(line));
+}
+
 static void bench_local_free(struct bench_thread *t)
 {
 	free(t->local);
@@ -246,6 +272,11 @@ void bench_variants_peers(struct bench_variant *v, unsigned *n)
 					   .setup = bench_none_setup,
 					   .thread_init = bench_faa_thread_init,
 					   .loop = bench_faa_loop, .thread_fini = bench_local_free,
+					   .teardown = bench_free_teardown};
+	v[(*n)++] = (struct bench_variant){.name = "call-floor", .call = "fnptr",
+					   .setup = bench_none_setup,
+					   .thread_init = bench_faa_thread_init,
+					   .loop = bench_call_loop, .thread_fini = bench_local_free,
 					   .teardown = bench_free_teardown};
 	v[(*n)++] = (struct bench_variant){.name = "rwlock", .call = "libcall",
 					   .setup = bench_rwlock_setup, .loop = bench_rwlock_loop,

@@ -7,12 +7,19 @@
  *	                                     on one EX_RUNDOWN_REF in its own line
  *	ref-cache-aware / backend-cache-aware  ...CacheAware on an object from
  *	                                     ExAllocateCacheAwareRundownProtection
+ *	ref-ca-atomic                        ref-cache-aware on an object made
+ *	                                     while librundown's atomic path was
+ *	                                     selected (rd_ca_select_path(0)): the
+ *	                                     fallback of a process without rseq
+ *	                                     or membarrier, in the same run
  */
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench/bench.h"
+#include "impl/cpu.h" /* rd_ca_select_path: librundown is linked statically */
 
 static void *bench_plain_setup(const struct bench_variant *v)
 {
@@ -59,6 +66,17 @@ static uint64_t bench_ca_loop(struct bench_thread *t)
 	BENCH_LOOP(t, acquire(ref), release(ref));
 }
 
+static void *bench_ca_atomic_setup(const struct bench_variant *v)
+{
+	int was = rd_ca_fast;
+	void *ref;
+
+	rd_ca_select_path(0);
+	ref = bench_ca_setup(v);
+	rd_ca_select_path(was);
+	return ref;
+}
+
 static void bench_ca_teardown(const struct bench_variant *v, void *obj)
 {
 	v->backend->ExWaitForRundownProtectionReleaseCacheAware(obj);
@@ -80,5 +98,13 @@ void bench_variants_ref(struct bench_variant *v, unsigned *n, const struct rundo
 		v[(*n)++] = (struct bench_variant){
 			.name = ca_name, .call = "fnptr", .backend = b,
 			.setup = bench_ca_setup, .loop = bench_ca_loop,
+			.teardown = bench_ca_teardown};
+	/* The reference's fallback path, only worth a row if the fast path
+	 * is the default here. */
+	if (strcmp(ca_name, "ref-cache-aware") == 0 &&
+	    rd_ca_fast_ok)
+		v[(*n)++] = (struct bench_variant){
+			.name = "ref-ca-atomic", .call = "fnptr", .backend = b,
+			.setup = bench_ca_atomic_setup, .loop = bench_ca_loop,
 			.teardown = bench_ca_teardown};
 }

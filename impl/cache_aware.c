@@ -12,7 +12,10 @@
  * (the same argument as Linux's percpu_ref: modular arithmetic on the
  * shares gives the exact total).
  *
- * State machine (hdr->state, slots' ACTIVE bits, hdr->drain):
+ * Two paths: the atomic path described first (hdr->fast = 0, LOCK-prefixed
+ * RMWs on the slots) and the rseq fast path after it (hdr->fast = 1).
+ *
+ * State machine, atomic path (hdr->state, slots' ACTIVE bits, hdr->drain):
  *
  *	OPEN ---- Wait: state OPEN->DRAINING, set ACTIVE on every slot,
  *	  ^       publish drain += sum of the shares read while marking ------+
@@ -34,9 +37,12 @@
  *	- Wait on DOWN returns at once; a second concurrent Wait (undefined by
  *	  the documents) sleeps until the first one has finished.
  *
- * Ordering:
- *	- Acquire's successful CAS is an acquire RMW; it pairs with the
- *	  release of ReInitialize's slot stores.
+ * Ordering (atomic path):
+ *	- Acquire's fetch_add is an acquire RMW; when it grants (reads no
+ *	  flag) it pairs with the release fetch_and of ReInitialize's pass 2.
+ *	  A refused Acquire's add either stays in a marked (dead) slot, which
+ *	  the next ReInitialize overwrites, or is undone by a Release-like
+ *	  fetch_sub when it read REOPEN (rd_ca_slot_acquire).
  *	- A Release's fetch_sub on its slot is a release RMW.  If it precedes
  *	  the mark, the mark's acq_rel fetch_or reads it (or a later RMW of the
  *	  same release sequence) and synchronizes with it.  If it follows the
@@ -48,6 +54,107 @@
  *	- That store to hdr->drained is the last Release's last memory access
  *	  to the object; the futex wake after it touches no memory (futex.h),
  *	  so the owner may free the object as soon as Wait returns.
+ *
+ * ---------------------------------------------------------------------------
+ * The fast path (rseq + membarrier), hdr->fast = 1
+ * ---------------------------------------------------------------------------
+ * Chosen once per process by rd_cpu_init() (cpu.c), before any ref exists,
+ * and recorded in each object at Initialize (hdr->fast never changes after
+ * that).  Taken only if: x86-64, not a TSan build (TSan models neither rseq
+ * nor membarrier), glibc registered rseq (__rseq_size >= 20; not with
+ * GLIBC_TUNABLES=glibc.pthread.rseq=0), sched_getcpu is libc's own (with
+ * the inject/ shims preloaded the processor must come from them, which
+ * rseq would bypass), RUNDOWN_NO_RSEQ is unset, and membarrier offers and
+ * registers MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ (old kernel, seccomp:
+ * no).  Otherwise every object takes the atomic path above.
+ * This is Linux percpu_ref's percpu/atomic mode switch, with membarrier
+ * in place of RCU (and liburcu memb's asymmetric fence).
+ *
+ * Encoding: slot i is written only by code running on processor i, inside
+ * an rseq critical section (rseq.h): "if state == OPEN, slot[cpu] += v",
+ * a plain addq, no LOCK prefix.  It holds 4 * share, modulo 2^64, no flag
+ * bits; shares go "negative" when a Release runs on another processor
+ * than its Acquire, only the sum means anything.  hdr->ovf is one shared
+ * word with the atomic path's encoding (4 * share | REOPEN | ACTIVE), for
+ * threads whose processor number is >= nslots (hot-added processors,
+ * small buffers) or whose rseq registration failed (cpu_id < 0): two
+ * processors must never do a plain add on one word.
+ *
+ * State machine (hdr->state; no per-slot bits):
+ *
+ *	OPEN ----- Wait: CAS state OPEN->DRAINING; fetch_or(ovf, ACTIVE);
+ *	  ^        membarrier(PRIVATE_EXPEDITED_RSEQ); sum := ovf share +
+ *	  |        every slot; drain += sum --------------------------+
+ *	  |                                                           v
+ *	  |        drain == 0 (at publication, or at the last      DRAINING
+ *	  |        Release, which finds state != OPEN) <--------------+
+ *	  |                                                           |
+ *	  +-- ReInitialize (slots := 0, ovf := REOPEN, drain,      DOWN
+ *	      drained := 0; state := OPEN; ovf &= ~REOPEN) <-- Completed
+ *
+ *	Acquire on processor c < nslots, one critical section:
+ *	    [cpu_id == c, else abort]  state == OPEN?  else FALSE
+ *	    slot[c] += 4 * Count          <- the commit (last instruction)
+ *	Release on processor c < nslots, one critical section:
+ *	    [cpu_id == c]  state == OPEN?  else drain_put(Count)
+ *	    slot[c] -= 4 * Count          <- the commit
+ *	Aborted section (preemption, migration, signal, membarrier IPI):
+ *	    nothing was written; read cpu_id again and retry.
+ *	Processor >= nslots: the atomic path's Acquire/Release on hdr->ovf.
+ *
+ * Why it is exact (every granted unit is counted once in the sum, and
+ * every Release subtracted once, from its slot before the sum or from
+ * drain after it):
+ *   F1 (Acquire vs Wait).  Wait's state CAS is a LOCK-prefixed RMW: it is
+ *	globally visible before membarrier starts.  membarrier(
+ *	PRIVATE_EXPEDITED_RSEQ) makes every processor that runs one of our
+ *	threads take an IPI whose handler runs a full barrier and aborts a
+ *	critical section in progress on return to user mode; a processor
+ *	that does not run one of our threads has gone through a context
+ *	switch (full barrier, aborting any section in progress) since.  So
+ *	when membarrier returns, a section either committed before the IPI
+ *	(its store is visible: the IPI's barrier drained the store buffer,
+ *	and membarrier's trailing barrier on the waiter orders the slot
+ *	loads after it -- this pairs with the seq_cst fence after
+ *	rd_ca_membarrier()), or was aborted and restarts, or starts after
+ *	the IPI and loads state after the CAS: it sees DRAINING and writes
+ *	nothing.  Hence the sum counts every Acquire that returned TRUE,
+ *	and "Acquire fails once Wait has started" holds from the CAS on
+ *	(an Acquire that read OPEN earlier and commits before membarrier
+ *	returns is concurrent with the start of Wait and is counted).
+ *   F2 (Release vs Wait).  Same argument: a Release that committed to
+ *	its slot did so before membarrier returned and is in the sum; one
+ *	that finds state != OPEN is not, and goes to drain_put, exactly as
+ *	the atomic path's post-mark Release.  A unit granted in this cycle
+ *	is outstanding until its Release, so state cannot be DOWN then.
+ *   F3 (protected accesses; x86-64 is TSO).  The "memory" clobber keeps
+ *	the compiler from moving accesses across a section.  A holder's
+ *	accesses before Release cannot pass the committing store (load-
+ *	store and store-store order are kept), and the owner sees that
+ *	store through the sum (F1) or through drain/drained (acq_rel RMW,
+ *	release store; paired with Wait's acq_rel publication or acquire
+ *	load of drained) before Wait returns.  After Acquire, the holder's
+ *	accesses follow the section's load of state that read OPEN (loads
+ *	are not reordered with later loads or stores): they see what the
+ *	owner did before its release store of OPEN (F5).  A holder's load
+ *	may be satisfied before the Acquire's store leaves the store buffer
+ *	(store-load reordering): harmless, the owner can only reuse the
+ *	protected data after Wait returns, which needs this holder's
+ *	Release store, which comes after that load.
+ *   F4 (signals, async-signal safety).  A signal delivered while the IP
+ *	is in [start, commit) aborts the section before the handler runs;
+ *	the handler may run its own Acquire/Release (its section installs
+ *	its own descriptor and completes), and the interrupted code resumes
+ *	at its abort handler, retries, and stores its descriptor again.  No
+ *	call, no lock, no allocation on the fast path.
+ *   F5 (ReInitialize).  It runs after Wait returned (or Completed): no
+ *	section of the old cycle can commit any more (F1), and none of the
+ *	new cycle before it sees OPEN.  Its slot resets come before its
+ *	release store of OPEN; a section that loads OPEN then reads its slot
+ *	(TSO: in order), so every new-cycle add starts from 0.  ovf is an
+ *	atomic-path slot and is reopened in the same two passes.
+ *   F6 (ovf).  Exactly the atomic path's argument, for one slot; Wait marks
+ *	it (acq_rel fetch_or) before membarrier.
  */
 #include "config.h"
 
@@ -63,6 +170,7 @@
 #include "impl/cache_aware.h"
 #include "impl/cpu.h"
 #include "impl/futex.h"
+#include "impl/rseq.h"
 
 #define RD_ACTIVE ((uintptr_t)1)  /* marked by a Wait: releases go to the drain */
 #define RD_REOPEN ((uintptr_t)2)  /* closed while ReInitialize reopens the slots */
@@ -85,9 +193,10 @@ static void rd_ca_reset(struct rd_ca_hdr *h)
 {
 	for (unsigned i = 0; i < h->nslots; i++)
 		atomic_store_explicit(rd_ca_slot(h, i), 0, memory_order_relaxed);
+	atomic_store_explicit(&h->ovf, 0, memory_order_relaxed);
 	atomic_store_explicit(&h->drain, 0, memory_order_relaxed);
 	atomic_store_explicit(&h->drained, 0, memory_order_relaxed);
-	/* Release: the resets above are visible to whoever sees OPEN. */
+	/* Release: the resets above are visible to whoever sees OPEN (F5). */
 	atomic_store_explicit(&h->state, RD_CA_OPEN, memory_order_release);
 }
 
@@ -115,7 +224,7 @@ void ExInitializeRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefC
 		stride = sizeof(uintptr_t);
 	}
 	h->magic = RD_CA_MAGIC;
-	h->stride = (uint32_t)stride;
+	h->stride_shift = stride == RD_CA_LINE ? 6u : 3u; /* a shift, not a multiply */
 	h->slots_off = (uint32_t)(slots - (uintptr_t)h);
 	h->nslots = (uint32_t)((end - slots) / stride);
 	if (h->nslots > RD_CPU_MAX)
@@ -123,6 +232,8 @@ void ExInitializeRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefC
 	h->alloc_magic = 0;
 	h->pool_tag = 0;
 	h->pool_type = 0;
+	h->fast = (uint32_t)rd_ca_fast; /* the path for this object's life */
+	h->reserved = 0;
 	atomic_store_explicit(&h->xwaiters, 0, memory_order_relaxed);
 	rd_ca_reset(h);
 }
@@ -134,42 +245,6 @@ static inline _Atomic uintptr_t *rd_ca_my_slot(struct rd_ca_hdr *h)
 	if (i >= h->nslots)
 		i %= h->nslots;
 	return rd_ca_slot(h, i);
-}
-
-BOOLEAN ExAcquireRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware,
-					       ULONG Count)
-{
-	struct rd_ca_hdr *h = rd_ca_hdr(RunRefCacheAware);
-	_Atomic uintptr_t *slot = rd_ca_my_slot(h);
-	uintptr_t add = (uintptr_t)Count * RD_UNIT;
-	uintptr_t old;
-
-	/*
-	 * Wait moves state to DRAINING before it marks any slot, and marks the
-	 * slots one by one.  Checking state first makes run-down visible to an
-	 * Acquire as soon as any Acquire has seen it: a FALSE from a marked
-	 * slot (the failed CAS below is an acquire, pairing with the mark's
-	 * acq_rel fetch_or, which follows the state CAS in Wait) happens-before
-	 * every later Acquire's state load, which then reads DRAINING, even if
-	 * that Acquire's own slot is not marked yet.  The state word shares the
-	 * header line that every Acquire reads anyway.
-	 */
-	if (atomic_load_explicit(&h->state, memory_order_acquire) != RD_CA_OPEN)
-		return FALSE;
-	old = atomic_load_explicit(slot, memory_order_acquire);
-	do {
-		if (old & RD_CLOSED)
-			return FALSE;
-		/* Acquire on success: pairs with ReInitialize's release. */
-	} while (!atomic_compare_exchange_weak_explicit(slot, &old, old + add,
-						       memory_order_acquire,
-						       memory_order_acquire));
-	return TRUE;
-}
-
-BOOLEAN ExAcquireRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
-{
-	return ExAcquireRundownProtectionCacheAwareEx(RunRefCacheAware, 1);
 }
 
 /* A Release that landed after the mark: account it in the drain. */
@@ -188,18 +263,221 @@ __attribute__((noinline, cold)) static void rd_ca_drain_put(struct rd_ca_hdr *h,
 	}
 }
 
+/* The atomic path's Release on one slot word. */
+static inline void rd_ca_slot_release(struct rd_ca_hdr *h, _Atomic uintptr_t *slot, ULONG Count)
+{
+	/* Release: pairs with the mark's acq_rel fetch_or in Wait. */
+	uintptr_t old = atomic_fetch_sub_explicit(slot, (uintptr_t)Count * RD_UNIT,
+						  memory_order_release);
+
+	if (old & RD_ACTIVE)
+		rd_ca_drain_put(h, Count);
+}
+
+/* A refused Acquire's add that read REOPEN: take it back as a Release.
+ * Returns FALSE, so that the caller tail-calls it (no stack frame). */
+__attribute__((noinline, cold)) static BOOLEAN rd_ca_acquire_undo(struct rd_ca_hdr *h,
+								  _Atomic uintptr_t *slot,
+								  uintptr_t add)
+{
+	rd_ca_slot_release(h, slot, (ULONG)(add / RD_UNIT));
+	return FALSE;
+}
+
+/*
+ * The atomic path's Acquire on one slot word (its own processor's slot; on
+ * the fast path, the ovf word): one fetch_add, as percpu counters do, not
+ * a load + CAS loop.
+ *
+ * Wait moves state to DRAINING before it marks any slot, and marks the
+ * slots one by one.  Checking state first makes run-down visible to an
+ * Acquire as soon as any Acquire has seen it: a FALSE from a marked slot
+ * (the fetch_add below is an acquire, pairing with the mark's acq_rel
+ * fetch_or, which follows the state CAS in Wait) happens-before every later
+ * Acquire's state load, which then reads DRAINING, even if that Acquire's
+ * own slot is not marked yet.  The state word shares the header line that
+ * every Acquire reads anyway.
+ *
+ * The add is speculative; what the fetch_add read decides:
+ *	no flag:  granted, and counted exactly like a granted CAS.
+ *	ACTIVE:   the mark came first, so the add is not in the sum and the
+ *	          slot is dead until ReInitialize's pass 1 overwrites it (the
+ *	          add precedes that store in the slot's modification order,
+ *	          since it read ACTIVE): FALSE, and leave the add there.
+ *	REOPEN:   pass 2 keeps counts, so the add must go: undo it with a
+ *	          Release, which also covers a new cycle's mark landing
+ *	          between the add and the undo (the add is then in that
+ *	          cycle's sum and the undo, seeing ACTIVE, goes to the drain).
+ */
+static inline BOOLEAN rd_ca_slot_acquire(struct rd_ca_hdr *h, _Atomic uintptr_t *slot,
+					 uintptr_t add)
+{
+	uintptr_t old;
+
+	if (atomic_load_explicit(&h->state, memory_order_acquire) != RD_CA_OPEN)
+		return FALSE;
+	/* Acquire: pairs with ReInitialize's release fetch_and (pass 2) and
+	 * with the mark's acq_rel fetch_or. */
+	old = atomic_fetch_add_explicit(slot, add, memory_order_acquire);
+	if (__builtin_expect((old & RD_CLOSED) == 0, 1))
+		return TRUE;
+	if ((old & RD_CLOSED) == RD_REOPEN && add != 0)
+		return rd_ca_acquire_undo(h, slot, add);
+	return FALSE;
+}
+
+#if RD_HAVE_RSEQ_CS
+/* Fast path, processor >= nslots (or this thread's rseq registration
+ * failed): the atomic path on the ovf word (F6). */
+__attribute__((noinline, cold)) static BOOLEAN rd_ca_ovf_acquire(struct rd_ca_hdr *h,
+								 uintptr_t add)
+{
+	return rd_ca_slot_acquire(h, &h->ovf, add);
+}
+
+__attribute__((noinline, cold)) static void rd_ca_ovf_release(struct rd_ca_hdr *h, ULONG Count)
+{
+	rd_ca_slot_release(h, &h->ovf, Count);
+}
+
+/* The fast Acquire: F1, F3, F4 at the top of the file. */
+static inline BOOLEAN rd_ca_fast_acquire(struct rd_ca_hdr *h, uintptr_t add)
+{
+	ptrdiff_t off = rd_rseq_off;
+
+	for (;;) {
+		uint32_t cpu = rd_rseq_cpu(off);
+		enum rd_rseq_result r;
+
+		if (__builtin_expect(cpu >= h->nslots, 0))
+			return rd_ca_ovf_acquire(h, add);
+		r = rd_rseq_add_if_open((const volatile uint32_t *)&h->state,
+					(volatile uintptr_t *)rd_ca_slot(h, cpu), add, cpu, off);
+		if (__builtin_expect(r == RD_RSEQ_COMMITTED, 1))
+			return TRUE;
+		if (r == RD_RSEQ_NOT_OPEN)
+			return FALSE;
+		/* aborted (preempted, migrated, signal, membarrier IPI): the
+		 * section wrote nothing; read the processor again. */
+	}
+}
+
+/* The fast Release: F2, F3 at the top of the file. */
+static inline void rd_ca_fast_release(struct rd_ca_hdr *h, ULONG Count)
+{
+	ptrdiff_t off = rd_rseq_off;
+	uintptr_t sub = (uintptr_t)0 - (uintptr_t)Count * RD_UNIT;
+
+	for (;;) {
+		uint32_t cpu = rd_rseq_cpu(off);
+		enum rd_rseq_result r;
+
+		if (__builtin_expect(cpu >= h->nslots, 0)) {
+			rd_ca_ovf_release(h, Count);
+			return;
+		}
+		r = rd_rseq_add_if_open((const volatile uint32_t *)&h->state,
+					(volatile uintptr_t *)rd_ca_slot(h, cpu), sub, cpu, off);
+		if (__builtin_expect(r == RD_RSEQ_COMMITTED, 1))
+			return;
+		if (r == RD_RSEQ_NOT_OPEN) {
+			/* Wait has started: not in its sum (F2); the drain. */
+			rd_ca_drain_put(h, Count);
+			return;
+		}
+	}
+}
+#endif
+
+/* The atomic path, out of line where the fast path exists: its call to
+ * sched_getcpu() would give the fast path a stack frame. */
+#if RD_HAVE_RSEQ_CS
+#define RD_CA_ATOMIC_INLINE __attribute__((noinline))
+#else
+#define RD_CA_ATOMIC_INLINE inline
+#endif
+/* This processor's slot when the rseq area says which (the common case)
+ * and it is below nslots; else NULL. */
+static inline _Atomic uintptr_t *rd_ca_my_slot_rseq(struct rd_ca_hdr *h)
+{
+	ptrdiff_t o = rd_cpu_rseq_cpu_id_off;
+
+	if (__builtin_expect(o != 0, 1)) {
+		/* rseq cpu_id: see rd_cpu_current(); unsigned, so that a
+		 * negative (unregistered) value fails the bound check. */
+		uint32_t cpu = (uint32_t) * (volatile const int32_t *)((char *)__builtin_thread_pointer() + o);
+
+		if (__builtin_expect(cpu < h->nslots, 1))
+			return rd_ca_slot(h, cpu);
+	}
+	return NULL;
+}
+
+/* The atomic path through sched_getcpu() (and modulo nslots), out of line
+ * and tail-called: the call would give the common path a stack frame. */
+__attribute__((noinline, cold)) static BOOLEAN rd_ca_atomic_acquire_slow(struct rd_ca_hdr *h,
+									 uintptr_t add)
+{
+	return rd_ca_slot_acquire(h, rd_ca_my_slot(h), add);
+}
+
+__attribute__((noinline, cold)) static void rd_ca_atomic_release_slow(struct rd_ca_hdr *h,
+								      ULONG Count)
+{
+	rd_ca_slot_release(h, rd_ca_my_slot(h), Count);
+}
+
+static RD_CA_ATOMIC_INLINE BOOLEAN rd_ca_atomic_acquire(struct rd_ca_hdr *h, uintptr_t add)
+{
+	_Atomic uintptr_t *slot = rd_ca_my_slot_rseq(h);
+
+	if (__builtin_expect(slot == NULL, 0))
+		return rd_ca_atomic_acquire_slow(h, add);
+	return rd_ca_slot_acquire(h, slot, add);
+}
+
+static RD_CA_ATOMIC_INLINE void rd_ca_atomic_release(struct rd_ca_hdr *h, ULONG Count)
+{
+	_Atomic uintptr_t *slot = rd_ca_my_slot_rseq(h);
+
+	if (__builtin_expect(slot == NULL, 0)) {
+		rd_ca_atomic_release_slow(h, Count);
+		return;
+	}
+	rd_ca_slot_release(h, slot, Count);
+}
+
+BOOLEAN ExAcquireRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware,
+					       ULONG Count)
+{
+	struct rd_ca_hdr *h = rd_ca_hdr(RunRefCacheAware);
+	uintptr_t add = (uintptr_t)Count * RD_UNIT;
+
+#if RD_HAVE_RSEQ_CS
+	if (__builtin_expect(h->fast != 0, 1))
+		return rd_ca_fast_acquire(h, add);
+#endif
+	return rd_ca_atomic_acquire(h, add);
+}
+
+BOOLEAN ExAcquireRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
+{
+	return ExAcquireRundownProtectionCacheAwareEx(RunRefCacheAware, 1);
+}
+
 void ExReleaseRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRef, ULONG Count)
 {
 	struct rd_ca_hdr *h = rd_ca_hdr(RunRef);
-	uintptr_t old;
 
 	if (Count == 0)
 		return;
-	/* Release: pairs with the mark's acq_rel fetch_or in Wait. */
-	old = atomic_fetch_sub_explicit(rd_ca_my_slot(h), (uintptr_t)Count * RD_UNIT,
-					memory_order_release);
-	if (old & RD_ACTIVE)
-		rd_ca_drain_put(h, Count);
+#if RD_HAVE_RSEQ_CS
+	if (__builtin_expect(h->fast != 0, 1)) {
+		rd_ca_fast_release(h, Count);
+		return;
+	}
+#endif
+	rd_ca_atomic_release(h, Count);
 }
 
 void ExReleaseRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
@@ -207,17 +485,44 @@ void ExReleaseRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCach
 	ExReleaseRundownProtectionCacheAwareEx(RunRefCacheAware, 1);
 }
 
+/*
+ * Fast path: Wait's collection (F3).  Called after the state CAS
+ * OPEN -> DRAINING.  Returns the exact sum of the shares.
+ */
+__attribute__((noinline)) static int64_t rd_ca_fast_collect(struct rd_ca_hdr *h)
+{
+	/* acq_rel: as the atomic path's mark of a slot (F6). */
+	uintptr_t old = atomic_fetch_or_explicit(&h->ovf, RD_ACTIVE, memory_order_acq_rel);
+	int64_t sum = (int64_t)(intptr_t)(old & ~RD_CLOSED) / (int64_t)RD_UNIT;
+
+	/* F3: every section that read OPEN has committed or been aborted, and
+	 * every commit is visible, when this returns. */
+	rd_ca_membarrier();
+	/* membarrier ends with a full barrier on this processor; say so to
+	 * the compiler and the C11 model: the loads below come after it. */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (unsigned i = 0; i < h->nslots; i++)
+		sum += (int64_t)(intptr_t)atomic_load_explicit(rd_ca_slot(h, i),
+							       memory_order_relaxed) /
+		       (int64_t)RD_UNIT;
+	return sum;
+}
+
 /* The waiter that moved OPEN -> DRAINING: mark, publish, sleep. */
 static void rd_ca_drain(struct rd_ca_hdr *h)
 {
 	int64_t sum = 0;
 
-	for (unsigned i = 0; i < h->nslots; i++) {
-		/* acq_rel: after this no Acquire on slot i succeeds, and every
-		 * Release on slot i before it happens-before us. */
-		uintptr_t old = atomic_fetch_or_explicit(rd_ca_slot(h, i), RD_ACTIVE,
-							 memory_order_acq_rel);
-		sum += (int64_t)(intptr_t)(old & ~RD_CLOSED) / (int64_t)RD_UNIT;
+	if (h->fast) {
+		sum = rd_ca_fast_collect(h);
+	} else {
+		for (unsigned i = 0; i < h->nslots; i++) {
+			/* acq_rel: after this no Acquire on slot i succeeds, and
+			 * every Release on slot i before it happens-before us. */
+			uintptr_t old = atomic_fetch_or_explicit(rd_ca_slot(h, i), RD_ACTIVE,
+								 memory_order_acq_rel);
+			sum += (int64_t)(intptr_t)(old & ~RD_CLOSED) / (int64_t)RD_UNIT;
+		}
 	}
 	/* Publish the complete sum; acq_rel pairs with rd_ca_drain_put. */
 	if (atomic_fetch_add_explicit(&h->drain, sum, memory_order_acq_rel) + sum == 0)
@@ -267,6 +572,27 @@ void ExRundownCompletedCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
 void ExReInitializeRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
 {
 	struct rd_ca_hdr *h = rd_ca_hdr(RunRefCacheAware);
+
+	if (h->fast) {
+		/*
+		 * F5: no section can commit while state is not OPEN, and none
+		 * of the old cycle is still running (F3), so the slots are
+		 * ours until the release store of OPEN, which orders these
+		 * resets before every later section's add.  The ovf word is
+		 * an atomic-path slot: reopened in two passes, as below.
+		 */
+		for (unsigned i = 0; i < h->nslots; i++)
+			atomic_store_explicit(rd_ca_slot(h, i), 0, memory_order_relaxed);
+		atomic_store_explicit(&h->ovf, RD_REOPEN, memory_order_relaxed);
+		atomic_store_explicit(&h->drain, 0, memory_order_relaxed);
+		atomic_store_explicit(&h->drained, 0, memory_order_relaxed);
+		/* Release: pairs with the sections' load of state (F5) and the
+		 * ovf Acquire's acquire load of state. */
+		atomic_store_explicit(&h->state, RD_CA_OPEN, memory_order_release);
+		/* Release: pairs with the acquire CAS of the next ovf Acquire. */
+		atomic_fetch_and_explicit(&h->ovf, ~RD_REOPEN, memory_order_release);
+		return;
+	}
 
 	/*
 	 * On entry the object is run down: every slot has ACTIVE, no unit is

@@ -36,7 +36,7 @@ enum rd_ca_state {
 struct rd_ca_hdr {
 	uint32_t magic;           /* RD_CA_MAGIC once initialized */
 	uint32_t nslots;          /* >= 1 */
-	uint32_t stride;          /* bytes between slots: 64, or 8 if compact */
+	uint32_t stride_shift;    /* bytes between slots: 64 (6), or 8 if compact (3) */
 	uint32_t slots_off;       /* slot 0 = (char *)hdr + slots_off */
 	_Atomic uint32_t state;   /* enum rd_ca_state; futex for extra Waits */
 	_Atomic uint32_t drained; /* 0 -> 1 when the drain reaches zero; futex */
@@ -45,6 +45,9 @@ struct rd_ca_hdr {
 	uint32_t pool_tag;        /* diagnostics only */
 	uint32_t pool_type;       /* diagnostics only */
 	_Atomic uint32_t xwaiters; /* Waits sleeping behind the draining one */
+	uint32_t fast;            /* 1: rseq + membarrier fast path (set at Initialize) */
+	uint32_t reserved;        /* 0 */
+	_Atomic uintptr_t ovf;    /* fast path: the atomic slot of processors >= nslots */
 };
 
 static inline struct rd_ca_hdr *rd_ca_hdr(PEX_RUNDOWN_REF_CACHE_AWARE ref)
@@ -57,7 +60,7 @@ static inline struct rd_ca_hdr *rd_ca_hdr(PEX_RUNDOWN_REF_CACHE_AWARE ref)
 static inline _Atomic uintptr_t *rd_ca_slot(struct rd_ca_hdr *h, unsigned i)
 {
 	return (_Atomic uintptr_t *)(void *)((char *)h + h->slots_off +
-					     (uintptr_t)i * h->stride);
+					     ((uintptr_t)i << h->stride_shift));
 }
 
 /* Size of a buffer with one 64-byte slot per configured processor. */

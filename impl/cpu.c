@@ -5,16 +5,145 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #if HAVE_SYS_RSEQ_H
 #include <sys/rseq.h>
 #endif
+#if HAVE_LINUX_MEMBARRIER_H
+#include <linux/membarrier.h>
+#endif
 
 #include "impl/cpu.h"
+#include "impl/rseq.h"
 
 ptrdiff_t rd_cpu_rseq_cpu_id_off;
+int rd_ca_fast_ok;
+int rd_ca_fast;
+ptrdiff_t rd_rseq_off;
+static char rd_ca_why[160] = "atomic (not selected yet)";
+
+#if RD_HAVE_RSEQ_CS && HAVE_LINUX_MEMBARRIER_H && defined(SYS_membarrier)
+#define RD_CAN_FAST 1
+/* Through libc's syscall(), like futex.h, so the inject/ shims see it. */
+static int rd_membarrier(int cmd)
+{
+	return (int)syscall(SYS_membarrier, cmd, 0u, 0);
+}
+#else
+#define RD_CAN_FAST 0
+#endif
+
+static void rd_ca_atomic_because(const char *why, const char *detail)
+{
+	snprintf(rd_ca_why, sizeof(rd_ca_why), "atomic (%s%s%s)", why, detail ? ": " : "",
+		 detail ? detail : "");
+}
+
+/*
+ * Once, from rd_cpu_init: may the cache-aware family use the rseq +
+ * membarrier fast path?  Needs the rseq cpu_id source (rseq registered by
+ * glibc, sched_getcpu not interposed, RUNDOWN_NO_RSEQ unset, not TSan),
+ * x86-64, and membarrier offering and registering PRIVATE_EXPEDITED_RSEQ
+ * (old kernel, seccomp: no).  Plain PRIVATE_EXPEDITED is not enough: a
+ * section that read OPEN before Wait's state change must be aborted by
+ * the IPI, not merely fenced, or its add would land after Wait's sum.
+ */
+static void rd_ca_select(void)
+{
+#if !RD_CAN_FAST
+#if defined(__SANITIZE_THREAD__)
+	rd_ca_atomic_because("ThreadSanitizer build: TSan models neither rseq nor membarrier",
+			     NULL);
+#else
+	rd_ca_atomic_because("no rseq critical section or membarrier for this build", NULL);
+#endif
+#else
+	char detail[96];
+	int q;
+
+	if (rd_cpu_rseq_cpu_id_off == 0) {
+		if (getenv("RUNDOWN_NO_RSEQ") != NULL)
+			rd_ca_atomic_because("RUNDOWN_NO_RSEQ is set", NULL);
+#if HAVE_DECL___RSEQ_SIZE
+		else if (__rseq_size < RD_RSEQ_MIN_SIZE) {
+			snprintf(detail, sizeof(detail), "__rseq_size %u", (unsigned)__rseq_size);
+			rd_ca_atomic_because("rseq not registered by glibc", detail);
+		}
+#endif
+		else
+			rd_ca_atomic_because("sched_getcpu is interposed (inject shims?) or rseq "
+					     "registration failed", NULL);
+		return;
+	}
+	q = rd_membarrier(MEMBARRIER_CMD_QUERY);
+	if (q < 0 || !(q & MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ)) {
+		snprintf(detail, sizeof(detail), "%s",
+			 q < 0 ? strerror(errno) : "PRIVATE_EXPEDITED_RSEQ not offered");
+		rd_ca_atomic_because("membarrier unavailable", detail);
+		return;
+	}
+	if (rd_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ) != 0) {
+		snprintf(detail, sizeof(detail), "%s", strerror(errno));
+		rd_ca_atomic_because("membarrier REGISTER_PRIVATE_EXPEDITED_RSEQ failed", detail);
+		return;
+	}
+	rd_rseq_off = rd_cpu_rseq_cpu_id_off - RD_RSEQ_CPU_ID_OFF;
+	rd_ca_fast_ok = 1;
+	rd_ca_fast = 1;
+	snprintf(rd_ca_why, sizeof(rd_ca_why), "rseq+membarrier");
+#endif
+}
+
+const char *rd_ca_path(void)
+{
+	return rd_ca_fast ? "rseq+membarrier" : rd_ca_why;
+}
+
+int rd_ca_select_path(int fast)
+{
+	rd_ca_fast = fast && rd_ca_fast_ok;
+	return rd_ca_fast;
+}
+
+#if RD_CAN_FAST
+void rd_ca_membarrier(void)
+{
+	int saved = errno;
+
+	for (;;) {
+		if (rd_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ) == 0)
+			break;
+		if (errno == EPERM) {
+			/* Not registered: a child of fork() (the registration
+			 * belongs to the parent's mm).  Register and retry. */
+			if (rd_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ) == 0)
+				continue;
+		} else if (errno == EINTR || errno == EAGAIN || errno == ENOMEM) {
+			struct timespec ts = {0, 100000};
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		/* The fast path cannot be correct without it, and objects
+		 * initialized on it cannot change path: refuse loudly. */
+		fprintf(stderr, "librundown: membarrier(PRIVATE_EXPEDITED_RSEQ): %s\n",
+			strerror(errno));
+		abort();
+	}
+	errno = saved;
+}
+#else
+void rd_ca_membarrier(void)
+{
+	abort(); /* never called: rd_ca_fast stays 0 */
+}
+#endif
 
 /*
  * Runs when librundown is loaded, before any ref exists.  The rseq path is
@@ -25,7 +154,7 @@ ptrdiff_t rd_cpu_rseq_cpu_id_off;
  * TSan: the TSan runtime does not model the kernel's writes to the rseq
  * area, so the TSan build always calls sched_getcpu().
  */
-__attribute__((constructor)) static void rd_cpu_init(void)
+static void rd_cpu_pick(void)
 {
 #if HAVE_SYS_RSEQ_H && HAVE_DECL___RSEQ_OFFSET && HAVE_DECL___RSEQ_SIZE && \
 	!defined(__SANITIZE_THREAD__)
@@ -52,6 +181,13 @@ __attribute__((constructor)) static void rd_cpu_init(void)
 		return; /* registration failed */
 	rd_cpu_rseq_cpu_id_off = __rseq_offset + (ptrdiff_t)offsetof(struct rseq, cpu_id);
 #endif
+}
+
+/* Runs when librundown is loaded, before any ref exists. */
+__attribute__((constructor)) static void rd_cpu_init(void)
+{
+	rd_cpu_pick();
+	rd_ca_select();
 }
 
 unsigned rd_cpu_current_slow(void)

@@ -49,6 +49,30 @@ unsigned rd_cpu_count(void) __attribute__((visibility("hidden")));
 /* How rd_cpu_current() reads the processor: "rseq" or "sched_getcpu". */
 const char *rd_cpu_source(void) __attribute__((visibility("hidden")));
 
+/*
+ * The cache-aware family's path (cache_aware.c), chosen by rd_cpu_init()
+ * before any ref exists.  rd_ca_fast_ok: the rseq + membarrier fast path
+ * is usable in this process.  rd_ca_fast: the path that objects
+ * initialized from now on take (each object records it at Initialize and
+ * keeps it for life); equal to rd_ca_fast_ok unless rd_ca_select_path()
+ * (benchmark and tests, statically linked: these names are hidden) asked
+ * for the atomic path.  rd_rseq_off: __rseq_offset when rd_ca_fast_ok.
+ */
+extern int rd_ca_fast_ok __attribute__((visibility("hidden")));
+extern int rd_ca_fast __attribute__((visibility("hidden")));
+extern ptrdiff_t rd_rseq_off __attribute__((visibility("hidden")));
+
+/* "rseq+membarrier", or "atomic (why)". */
+const char *rd_ca_path(void) __attribute__((visibility("hidden")));
+
+/* Objects initialized from now on take the fast path if fast and it is
+ * usable, else the atomic path.  Returns the path taken (1 fast). */
+int rd_ca_select_path(int fast) __attribute__((visibility("hidden")));
+
+/* membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ), registering again in
+ * a fork()ed child; aborts if the kernel refuses (fast path only). */
+void rd_ca_membarrier(void) __attribute__((visibility("hidden")));
+
 #define RD_CPU_MAX 4096u
 
 #endif /* RUNDOWN_IMPL_CPU_H */

@@ -7,7 +7,8 @@ lib_LTLIBRARIES += %reldir%/librundown.la
 	%reldir%/cache_aware_alloc.c \
 	%reldir%/cpu.c \
 	%reldir%/cpu.h \
-	%reldir%/futex.h
+	%reldir%/futex.h \
+	%reldir%/rseq.h
 # Export the 19 wdm.h names and nothing else.
 # Calls between the library's own routines (Acquire -> AcquireEx, Allocate
 # -> Initialize) bind inside the library: no PLT hop on the fast path, and a

@@ -8,7 +8,8 @@ tests_unit_programs = \
 	%reldir%/unit/cache_aware_test \
 	%reldir%/unit/alloc_fail_test \
 	%reldir%/unit/dlopen_test \
-	%reldir%/unit/stress_test
+	%reldir%/unit/stress_test \
+	%reldir%/unit/fast_path_test
 
 check_PROGRAMS += $(tests_unit_programs)
 TESTS += $(tests_unit_programs) %reldir%/unit/headers_cxx_test.sh
@@ -67,3 +68,11 @@ check_LTLIBRARIES += %reldir%/unit/libmallocfail.la
 	%reldir%/unit/headers/rundown.c
 %canon_reldir%_unit_headers_test_CFLAGS = $(AM_CFLAGS) -std=c11
 %canon_reldir%_unit_headers_test_LDADD = impl/librundown.la
+
+# The rseq + membarrier fast path of the cache-aware family, its fallbacks
+# (re-executed children), and a signal storm.  librundown linked
+# statically: the test selects the path per object (hidden names).
+%canon_reldir%_unit_fast_path_test_SOURCES = %reldir%/unit/fast_path_test.c
+%canon_reldir%_unit_fast_path_test_CFLAGS = $(tests_unit_cflags)
+%canon_reldir%_unit_fast_path_test_LDFLAGS = $(AM_LDFLAGS) -static
+%canon_reldir%_unit_fast_path_test_LDADD = $(tests_unit_ldadd) -lrt
