@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,13 +203,28 @@ const char *rd_cpu_source(void)
 	return rd_cpu_rseq_cpu_id_off != 0 ? "rseq" : "sched_getcpu";
 }
 
+/*
+ * The configured count is fixed for the life of the process (the kernel's
+ * possible mask, or the shim's ncpu=): ask once.  glibc reads it from
+ * /sys on every sysconf() call, which would dominate Size and Allocate.
+ * Relaxed is enough: every thread computes the same value.
+ */
+static _Atomic unsigned rd_cpu_count_cached;
+
 unsigned rd_cpu_count(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_CONF);
+	unsigned c = atomic_load_explicit(&rd_cpu_count_cached, memory_order_relaxed);
+	long n;
 
+	if (c != 0)
+		return c;
+	n = sysconf(_SC_NPROCESSORS_CONF);
 	if (n < 1)
-		return 1;
-	if ((unsigned long)n > RD_CPU_MAX)
-		return RD_CPU_MAX;
-	return (unsigned)n;
+		c = 1;
+	else if ((unsigned long)n > RD_CPU_MAX)
+		c = RD_CPU_MAX;
+	else
+		c = (unsigned)n;
+	atomic_store_explicit(&rd_cpu_count_cached, c, memory_order_relaxed);
+	return c;
 }

@@ -10,7 +10,7 @@
  * compares the sched_getcpu the program sees with libc's own.
  *
  * The processor count comes from sysconf(_SC_NPROCESSORS_CONF), through
- * libc, so the shims can change it too.
+ * libc, so the shims can change it too; it is asked once per process.
  */
 #ifndef RUNDOWN_IMPL_CPU_H
 #define RUNDOWN_IMPL_CPU_H
