@@ -133,6 +133,7 @@ static uint64_t rd_now_ns(void)
 
 /* Spread: migrations per input at most (each costs tens of microseconds). */
 #define RD_MAX_MIGRATIONS 8
+#define RD_MAX_BLOCKING_WAITS 2
 
 /* This thread: where spread pinned it (-1: not pinned). */
 static _Thread_local int rd_tl_cpu = -1;
@@ -247,6 +248,7 @@ struct rundown_exec {
 	unsigned ncpus;
 	cpu_set_t orig_cpus;
 	unsigned nmig; /* migrations in this input */
+	unsigned nblock; /* blocking Waits in this input */
 	uint64_t busy_until[64]; /* spread skips cpus[i] until then (ns) */
 
 	/* the last run */
@@ -816,6 +818,17 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 	if (!rundown_model_legal(&x->m, kind, n))
 		return;
 	immediate = kind == RUNDOWN_OP_WAIT_START && (x->m.down || x->m.count == 0);
+	/*
+	 * A blocking Wait costs thread switches and a check that the caller
+	 * sleeps (tens of microseconds against about one for any other op):
+	 * at most RD_MAX_BLOCKING_WAITS per input, later ones are skipped
+	 * like an op the model forbids.  The teardown's Wait never blocks.
+	 */
+	if (kind == RUNDOWN_OP_WAIT_START && !immediate) {
+		if (x->nblock >= RD_MAX_BLOCKING_WAITS)
+			return;
+		x->nblock++;
+	}
 	r = &x->rows[x->nrows];
 	*r = (struct rd_row){.step = (uint32_t)x->nrows, .thread = (uint8_t)thread,
 			     .kind = (uint8_t)kind, .teardown = teardown, .arg = arg, .n = n,
@@ -1004,6 +1017,7 @@ enum rundown_exec_status rundown_exec_run(struct rundown_exec *x, const uint8_t 
 	x->pc = 0;
 	x->tstage = 0;
 	x->nmig = 0;
+	x->nblock = 0;
 	x->stop = false;
 	x->enter_wait = false;
 	x->due_row = -1;
