@@ -297,11 +297,6 @@ CONFORM_TEST(ca_free_001_frees_everything, "CA-FREE-001", NEEDS_ALLOC_LIFE, CONF
 			       "release everything Allocate took");
 		return;
 	}
-#if defined(__SANITIZE_THREAD__)
-	/* As CA-INIT-007: TSan's shadow grows the resident set by itself. */
-	conform_unresolved("the resident-set check means nothing under ThreadSanitizer (shadow memory grows "
-			   "with the allocator's addresses); run the plain or the ASan build (LeakSanitizer)");
-#endif
 	for (unsigned k = 0; k < 256; k++)
 		rd_free_cycle(k % 4);
 	before = conform_rss_kb();
