@@ -58,8 +58,21 @@ void conform_spin(unsigned n)
 	(void)sink;
 }
 
+#if defined(__SANITIZE_THREAD__)
+/* Exported by every sanitizer runtime (sanitizer/allocator_interface.h,
+ * which GCC does not install). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
+
 long conform_rss_kb(void)
 {
+#if defined(__SANITIZE_THREAD__)
+	/* TSan maps shadow for each address its allocator hands out, which
+	 * grows the resident set with a correct backend too (1.4 MiB seen
+	 * over 50000 lifecycles of 1024-slot buffers): measure the heap in
+	 * use instead, which is what a leak grows. */
+	return (long)(__sanitizer_get_current_allocated_bytes() / 1024u);
+#else
 	FILE *f = fopen("/proc/self/statm", "r");
 	long size, resident;
 	int got;
@@ -71,6 +84,7 @@ long conform_rss_kb(void)
 	if (got != 2)
 		return -1;
 	return resident * (sysconf(_SC_PAGESIZE) / 1024);
+#endif
 }
 
 int conform_leak_check(void)
