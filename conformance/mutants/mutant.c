@@ -76,6 +76,10 @@
 
 #define MT_ACTIVE ((uintptr_t)1)
 #define MT_UNIT ((uintptr_t)2)
+/* A cache-aware slot word: 4 * count | REOPEN | ACTIVE. */
+#define MT_CA_REOPEN ((uintptr_t)2)
+#define MT_CA_UNIT ((uintptr_t)4)
+#define MT_CA_CLOSED (MT_ACTIVE | MT_CA_REOPEN)
 
 /* ------------------------------------------------------------------ */
 /* futex and the parking lot                                           */
@@ -332,15 +336,25 @@ SIZE_T ExSizeOfRundownProtectionCacheAware(void)
 #endif
 }
 
+/*
+ * Two passes, as the reference: every slot := REOPEN (closed, count 0)
+ * first, then reset the drain and reopen the slots one by one.  An
+ * Acquire succeeds only on a reopened slot, so the Release of a unit of
+ * the new cycle finds its slot (maybe another one: migration) REOPEN or
+ * open, never still ACTIVE from the old cycle, where it would go to the
+ * old drain and be lost when the slot is reset.
+ */
 static void mt_reset(struct mt_hdr *h, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		atomic_store_explicit(mt_slot(h, i), 0, MO_REL); /* [CA] */
+		atomic_store_explicit(mt_slot(h, i), MT_CA_REOPEN, memory_order_relaxed);
 	atomic_store_explicit(&h->pending, 0, memory_order_relaxed);
 #ifndef MUTANT_CA_REINIT_STALE_DONE
 	atomic_store_explicit(&h->done, 0, memory_order_relaxed);
 #endif
 	atomic_store_explicit(&h->state, MT_OPEN, MO_REL);
+	for (unsigned i = 0; i < n; i++)
+		atomic_fetch_and_explicit(mt_slot(h, i), ~MT_CA_REOPEN, MO_REL); /* [CA] */
 }
 
 void ExInitializeRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware,
@@ -420,15 +434,15 @@ BOOLEAN ExAcquireRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRe
 {
 	struct mt_hdr *h = mt_hdr(RunRefCacheAware);
 	_Atomic uintptr_t *s = mt_slot(h, mt_cpu(h));
-	uintptr_t add = (uintptr_t)Count * MT_UNIT;
+	uintptr_t add = (uintptr_t)Count * MT_CA_UNIT;
 	uintptr_t old;
 
 #ifdef MUTANT_ACQUIREEX_IGNORES_COUNT
-	add = MT_UNIT;
+	add = MT_CA_UNIT;
 #endif
 	old = atomic_load_explicit(s, memory_order_relaxed);
 	do {
-		if (old & MT_ACTIVE)
+		if (old & MT_CA_CLOSED)
 			return FALSE;
 	} while (!atomic_compare_exchange_weak_explicit(s, &old, old + add, MO_ACQ, /* [CA] */
 						       memory_order_relaxed));
@@ -445,9 +459,9 @@ void ExReleaseRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRef, 
 	struct mt_hdr *h = mt_hdr(RunRef);
 	_Atomic uintptr_t *s = mt_slot(h, mt_cpu(h));
 #ifdef MUTANT_RELEASEEX_IGNORES_COUNT
-	uintptr_t sub = MT_UNIT;
+	uintptr_t sub = MT_CA_UNIT;
 #else
-	uintptr_t sub = (uintptr_t)Count * MT_UNIT;
+	uintptr_t sub = (uintptr_t)Count * MT_CA_UNIT;
 #endif
 	uintptr_t old;
 
@@ -457,7 +471,7 @@ void ExReleaseRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRef, 
 	/* "never let a slot go negative" */
 	old = atomic_load_explicit(s, memory_order_relaxed);
 	while (!atomic_compare_exchange_weak_explicit(
-		s, &old, old < sub ? (old & MT_ACTIVE) : old - sub, MO_REL, memory_order_relaxed))
+		s, &old, old < sub ? (old & MT_CA_CLOSED) : old - sub, MO_REL, memory_order_relaxed))
 		;
 #else
 	old = atomic_fetch_sub_explicit(s, sub, MO_REL); /* [CM] */
@@ -490,7 +504,7 @@ static void mt_drain(struct mt_hdr *h)
 
 	for (unsigned i = 0; i < h->nslots; i++) {
 		uintptr_t old = atomic_fetch_or_explicit(mt_slot(h, i), MT_ACTIVE, MO_AR);
-		int64_t share = (int64_t)(old & ~MT_ACTIVE) / (int64_t)MT_UNIT;
+		int64_t share = (int64_t)(old & ~MT_CA_CLOSED) / (int64_t)MT_CA_UNIT;
 
 #ifdef MUTANT_CA_WAIT_ONE_SLOT
 		if (i != me) /* "the others are someone else's business" */
