@@ -71,42 +71,56 @@
  * in place of RCU (and liburcu memb's asymmetric fence).
  *
  * Encoding: slot i is written only by code running on processor i, inside
- * an rseq critical section (rseq.h): "if state == OPEN, slot[cpu] += v",
- * a plain addq, no LOCK prefix.  It holds 4 * share, modulo 2^64, no flag
- * bits; shares go "negative" when a Release runs on another processor
- * than its Acquire, only the sum means anything.  hdr->ovf is one shared
- * word with the atomic path's encoding (4 * share | REOPEN | ACTIVE), for
- * threads whose processor number is >= nslots (hot-added processors,
- * small buffers) or whose rseq registration failed (cpu_id < 0): two
- * processors must never do a plain add on one word.
+ * an rseq critical section (rseq.h): "c := cpu_id; if c < open_nslots,
+ * slot[c] += v", a plain addq, no LOCK prefix.  It holds 4 * share,
+ * modulo 2^64, no flag bits; shares go "negative" when a Release runs on
+ * another processor than its Acquire, only the sum means anything.
+ * hdr->open_nslots is nslots while the object is open and 0 from the
+ * start of run-down (always 0 on the atomic path): one compare in the
+ * section both bounds the slot index and checks that the object is open.
+ * hdr->ovf is one shared word with the atomic path's encoding (4 * share
+ * | REOPEN | ACTIVE), for threads whose processor number is >= nslots
+ * (hot-added processors, small buffers) or whose rseq registration failed
+ * (cpu_id < 0): two processors must never do a plain add on one word.
  *
- * State machine (hdr->state; no per-slot bits):
+ * State machine (hdr->state, hdr->open_nslots; no per-slot bits):
  *
- *	OPEN ----- Wait: CAS state OPEN->DRAINING; fetch_or(ovf, ACTIVE);
- *	  ^        membarrier(PRIVATE_EXPEDITED_RSEQ); sum := ovf share +
- *	  |        every slot; drain += sum --------------------------+
+ *	OPEN ----- Wait: CAS state OPEN->DRAINING; open_nslots := 0;
+ *	  ^        fetch_or(ovf, ACTIVE); membarrier(PRIVATE_EXPEDITED_RSEQ);
+ *	  |        sum := ovf share + every slot; drain += sum -------+
  *	  |                                                           v
  *	  |        drain == 0 (at publication, or at the last      DRAINING
- *	  |        Release, which finds state != OPEN) <--------------+
+ *	  |        Release, which finds open_nslots 0) <--------------+
  *	  |                                                           |
  *	  +-- ReInitialize (slots := 0, ovf := REOPEN, drain,      DOWN
- *	      drained := 0; state := OPEN; ovf &= ~REOPEN) <-- Completed
+ *	      drained := 0; state := OPEN; open_nslots := nslots;     |
+ *	      ovf &= ~REOPEN) <----------------------------- Completed
  *
- *	Acquire on processor c < nslots, one critical section:
- *	    [cpu_id == c, else abort]  state == OPEN?  else FALSE
+ *	Acquire, one critical section (no branch but the bound):
+ *	    c := cpu_id; c < open_nslots?  else "other" (below)
  *	    slot[c] += 4 * Count          <- the commit (last instruction)
- *	Release on processor c < nslots, one critical section:
- *	    [cpu_id == c]  state == OPEN?  else drain_put(Count)
+ *	Release, the same section:
+ *	    c := cpu_id; c < open_nslots?  else "other"
  *	    slot[c] -= 4 * Count          <- the commit
  *	Aborted section (preemption, migration, signal, membarrier IPI):
- *	    nothing was written; read cpu_id again and retry.
- *	Processor >= nslots: the atomic path's Acquire/Release on hdr->ovf.
+ *	    nothing was written; run it again.
+ *	"other" (c >= open_nslots), out of the section:
+ *	    an atomic-path object: the atomic path above;
+ *	    open_nslots == 0 (run-down started): Acquire FALSE, Release
+ *	    drain_put(Count);
+ *	    else (c >= nslots, or cpu_id < 0): the atomic path's
+ *	    Acquire/Release on hdr->ovf, "open" being open_nslots != 0.
  *
  * Why it is exact (every granted unit is counted once in the sum, and
  * every Release subtracted once, from its slot before the sum or from
  * drain after it):
- *   F1 (Acquire vs Wait).  Wait's state CAS is a LOCK-prefixed RMW: it is
- *	globally visible before membarrier starts.  membarrier(
+ *   F1 (Acquire vs Wait).  For every path of a fast object, run-down
+ *	starts at Wait's seq_cst store open_nslots := 0 (the state CAS
+ *	before it only elects the waiter): the section's compare and the
+ *	ovf Acquire's acquire load both read open_nslots, so once any
+ *	Acquire has failed, no later one succeeds.  The store (seq_cst, a
+ *	LOCK-prefixed xchg on x86) is globally visible before membarrier
+ *	starts.  membarrier(
  *	PRIVATE_EXPEDITED_RSEQ) makes every processor that runs one of our
  *	threads take an IPI whose handler runs a full barrier and aborts a
  *	critical section in progress on return to user mode; a processor
@@ -117,14 +131,17 @@
  *	and membarrier's trailing barrier on the waiter orders the slot
  *	loads after it -- this pairs with the seq_cst fence after
  *	rd_ca_membarrier()), or was aborted and restarts, or starts after
- *	the IPI and loads state after the CAS: it sees DRAINING and writes
- *	nothing.  Hence the sum counts every Acquire that returned TRUE,
- *	and "Acquire fails once Wait has started" holds from the CAS on
- *	(an Acquire that read OPEN earlier and commits before membarrier
- *	returns is concurrent with the start of Wait and is counted).
+ *	the IPI and loads open_nslots after the store: it reads 0 and
+ *	writes nothing.  Hence the sum counts every Acquire that returned
+ *	TRUE, and "Acquire fails once Wait has started" holds from the store
+ *	on (an Acquire that read the open count earlier and commits before
+ *	membarrier returns is concurrent with the start of Wait and is
+ *	counted).  The processor number is read inside the section, so the
+ *	slot is the running processor's at the commit (a migration in
+ *	between aborts the section).
  *   F2 (Release vs Wait).  Same argument: a Release that committed to
  *	its slot did so before membarrier returned and is in the sum; one
- *	that finds state != OPEN is not, and goes to drain_put, exactly as
+ *	that finds open_nslots 0 is not, and goes to drain_put, exactly as
  *	the atomic path's post-mark Release.  A unit granted in this cycle
  *	is outstanding until its Release, so state cannot be DOWN then.
  *   F3 (protected accesses; x86-64 is TSO).  The "memory" clobber keeps
@@ -134,9 +151,9 @@
  *	store through the sum (F1) or through drain/drained (acq_rel RMW,
  *	release store; paired with Wait's acq_rel publication or acquire
  *	load of drained) before Wait returns.  After Acquire, the holder's
- *	accesses follow the section's load of state that read OPEN (loads
- *	are not reordered with later loads or stores): they see what the
- *	owner did before its release store of OPEN (F5).  A holder's load
+ *	accesses follow the section's load of open_nslots that read it
+ *	nonzero (loads are not reordered with later loads or stores): they
+ *	see what the owner did before its release store of it (F5).  A holder's load
  *	may be satisfied before the Acquire's store leaves the store buffer
  *	(store-load reordering): harmless, the owner can only reuse the
  *	protected data after Wait returns, which needs this holder's
@@ -149,10 +166,12 @@
  *	call, no lock, no allocation on the fast path.
  *   F5 (ReInitialize).  It runs after Wait returned (or Completed): no
  *	section of the old cycle can commit any more (F1), and none of the
- *	new cycle before it sees OPEN.  Its slot resets come before its
- *	release store of OPEN; a section that loads OPEN then reads its slot
- *	(TSO: in order), so every new-cycle add starts from 0.  ovf is an
- *	atomic-path slot and is reopened in the same two passes.
+ *	new cycle before it sees open_nslots nonzero.  Its slot resets come
+ *	before its release store of open_nslots; a section that loads it
+ *	then reads its slot (TSO: in order), so every new-cycle add starts
+ *	from 0.  ovf is an atomic-path slot and is reopened in the same two
+ *	passes, its Acquire checking open_nslots (acquire load) before its
+ *	RMW (which sees REOPEN until the last pass).
  *   F6 (ovf).  Exactly the atomic path's argument, for one slot; Wait marks
  *	it (acq_rel fetch_or) before membarrier.
  */
@@ -198,6 +217,8 @@ static void rd_ca_reset(struct rd_ca_hdr *h)
 	atomic_store_explicit(&h->drained, 0, memory_order_relaxed);
 	/* Release: the resets above are visible to whoever sees OPEN (F5). */
 	atomic_store_explicit(&h->state, RD_CA_OPEN, memory_order_release);
+	/* The fast path opens here (F5); an atomic-path object never does. */
+	atomic_store_explicit(&h->open_nslots, h->fast ? h->nslots : 0, memory_order_release);
 }
 
 void ExInitializeRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware,
@@ -232,8 +253,9 @@ void ExInitializeRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefC
 	h->alloc_magic = 0;
 	h->pool_tag = 0;
 	h->pool_type = 0;
-	h->fast = (uint32_t)rd_ca_fast; /* the path for this object's life */
-	h->reserved = 0;
+	/* The path for this object's life.  Compact objects (8-byte slots)
+	 * take the atomic path: the fast path's slots are 64 bytes apart. */
+	h->fast = (uint32_t)(rd_ca_fast && stride == RD_CA_LINE);
 	atomic_store_explicit(&h->xwaiters, 0, memory_order_relaxed);
 	rd_ca_reset(h);
 }
@@ -309,16 +331,12 @@ __attribute__((noinline, cold)) static BOOLEAN rd_ca_acquire_undo(struct rd_ca_h
  *	          between the add and the undo (the add is then in that
  *	          cycle's sum and the undo, seeing ACTIVE, goes to the drain).
  */
-static inline BOOLEAN rd_ca_slot_acquire(struct rd_ca_hdr *h, _Atomic uintptr_t *slot,
-					 uintptr_t add)
+static inline BOOLEAN rd_ca_slot_add(struct rd_ca_hdr *h, _Atomic uintptr_t *slot, uintptr_t add)
 {
-	uintptr_t old;
-
-	if (atomic_load_explicit(&h->state, memory_order_acquire) != RD_CA_OPEN)
-		return FALSE;
 	/* Acquire: pairs with ReInitialize's release fetch_and (pass 2) and
 	 * with the mark's acq_rel fetch_or. */
-	old = atomic_fetch_add_explicit(slot, add, memory_order_acquire);
+	uintptr_t old = atomic_fetch_add_explicit(slot, add, memory_order_acquire);
+
 	if (__builtin_expect((old & RD_CLOSED) == 0, 1))
 		return TRUE;
 	if ((old & RD_CLOSED) == RD_REOPEN && add != 0)
@@ -326,76 +344,63 @@ static inline BOOLEAN rd_ca_slot_acquire(struct rd_ca_hdr *h, _Atomic uintptr_t 
 	return FALSE;
 }
 
+static inline BOOLEAN rd_ca_slot_acquire(struct rd_ca_hdr *h, _Atomic uintptr_t *slot,
+					 uintptr_t add)
+{
+	if (atomic_load_explicit(&h->state, memory_order_acquire) != RD_CA_OPEN)
+		return FALSE;
+	return rd_ca_slot_add(h, slot, add);
+}
+
 #if RD_HAVE_RSEQ_CS
-/* Fast path, processor >= nslots (or this thread's rseq registration
- * failed): the atomic path on the ovf word (F6). */
-__attribute__((noinline, cold)) static BOOLEAN rd_ca_ovf_acquire(struct rd_ca_hdr *h,
-								 uintptr_t add)
-{
-	return rd_ca_slot_acquire(h, &h->ovf, add);
-}
+/* The object is on the atomic path, or run-down has started, or this
+ * processor has no slot of the fast path (ovf, F6).  Defined after the
+ * atomic path. */
+static inline BOOLEAN rd_ca_acquire_other(struct rd_ca_hdr *h, uintptr_t add);
+static inline void rd_ca_release_other(struct rd_ca_hdr *h, ULONG Count);
 
-__attribute__((noinline, cold)) static void rd_ca_ovf_release(struct rd_ca_hdr *h, ULONG Count)
+/*
+ * The fast Acquire: F1, F3, F4 at the top of the file.  One section and
+ * one conditional branch (rseq.h); "other" (processor >= open_nslots) is
+ * an object on the atomic path, run-down started, a processor without a
+ * slot, or a thread without rseq: rd_ca_acquire_other() tells which.
+ */
+static inline __attribute__((always_inline)) BOOLEAN rd_ca_fast_acquire(struct rd_ca_hdr *h,
+									uintptr_t add)
 {
-	rd_ca_slot_release(h, &h->ovf, Count);
-}
-
-/* The fast Acquire: F1, F3, F4 at the top of the file. */
-static inline BOOLEAN rd_ca_fast_acquire(struct rd_ca_hdr *h, uintptr_t add)
-{
-	ptrdiff_t off = rd_rseq_off;
-
 	for (;;) {
-		uint32_t cpu = rd_rseq_cpu(off);
-		enum rd_rseq_result r;
+		enum rd_rseq_result r = rd_rseq_slot_add(
+			(const volatile uint32_t *)&h->open_nslots, &h->slots_off, h, add);
 
-		if (__builtin_expect(cpu >= h->nslots, 0))
-			return rd_ca_ovf_acquire(h, add);
-		r = rd_rseq_add_if_open((const volatile uint32_t *)&h->state,
-					(volatile uintptr_t *)rd_ca_slot(h, cpu), add, cpu, off);
 		if (__builtin_expect(r == RD_RSEQ_COMMITTED, 1))
 			return TRUE;
-		if (r == RD_RSEQ_NOT_OPEN)
-			return FALSE;
+		if (r == RD_RSEQ_OTHER)
+			return rd_ca_acquire_other(h, add);
 		/* aborted (preempted, migrated, signal, membarrier IPI): the
-		 * section wrote nothing; read the processor again. */
+		 * section wrote nothing; run it again. */
 	}
 }
 
 /* The fast Release: F2, F3 at the top of the file. */
-static inline void rd_ca_fast_release(struct rd_ca_hdr *h, ULONG Count)
+static inline __attribute__((always_inline)) void rd_ca_fast_release(struct rd_ca_hdr *h,
+								     ULONG Count)
 {
-	ptrdiff_t off = rd_rseq_off;
 	uintptr_t sub = (uintptr_t)0 - (uintptr_t)Count * RD_UNIT;
 
 	for (;;) {
-		uint32_t cpu = rd_rseq_cpu(off);
-		enum rd_rseq_result r;
+		enum rd_rseq_result r = rd_rseq_slot_add(
+			(const volatile uint32_t *)&h->open_nslots, &h->slots_off, h, sub);
 
-		if (__builtin_expect(cpu >= h->nslots, 0)) {
-			rd_ca_ovf_release(h, Count);
-			return;
-		}
-		r = rd_rseq_add_if_open((const volatile uint32_t *)&h->state,
-					(volatile uintptr_t *)rd_ca_slot(h, cpu), sub, cpu, off);
 		if (__builtin_expect(r == RD_RSEQ_COMMITTED, 1))
 			return;
-		if (r == RD_RSEQ_NOT_OPEN) {
-			/* Wait has started: not in its sum (F2); the drain. */
-			rd_ca_drain_put(h, Count);
+		if (r == RD_RSEQ_OTHER) {
+			rd_ca_release_other(h, Count);
 			return;
 		}
 	}
 }
 #endif
 
-/* The atomic path, out of line where the fast path exists: its call to
- * sched_getcpu() would give the fast path a stack frame. */
-#if RD_HAVE_RSEQ_CS
-#define RD_CA_ATOMIC_INLINE __attribute__((noinline))
-#else
-#define RD_CA_ATOMIC_INLINE inline
-#endif
 /* This processor's slot when the rseq area says which (the common case)
  * and it is below nslots; else NULL. */
 static inline _Atomic uintptr_t *rd_ca_my_slot_rseq(struct rd_ca_hdr *h)
@@ -427,7 +432,7 @@ __attribute__((noinline, cold)) static void rd_ca_atomic_release_slow(struct rd_
 	rd_ca_slot_release(h, rd_ca_my_slot(h), Count);
 }
 
-static RD_CA_ATOMIC_INLINE BOOLEAN rd_ca_atomic_acquire(struct rd_ca_hdr *h, uintptr_t add)
+static inline BOOLEAN rd_ca_atomic_acquire(struct rd_ca_hdr *h, uintptr_t add)
 {
 	_Atomic uintptr_t *slot = rd_ca_my_slot_rseq(h);
 
@@ -436,7 +441,7 @@ static RD_CA_ATOMIC_INLINE BOOLEAN rd_ca_atomic_acquire(struct rd_ca_hdr *h, uin
 	return rd_ca_slot_acquire(h, slot, add);
 }
 
-static RD_CA_ATOMIC_INLINE void rd_ca_atomic_release(struct rd_ca_hdr *h, ULONG Count)
+static inline void rd_ca_atomic_release(struct rd_ca_hdr *h, ULONG Count)
 {
 	_Atomic uintptr_t *slot = rd_ca_my_slot_rseq(h);
 
@@ -447,42 +452,101 @@ static RD_CA_ATOMIC_INLINE void rd_ca_atomic_release(struct rd_ca_hdr *h, ULONG 
 	rd_ca_slot_release(h, slot, Count);
 }
 
+#if RD_HAVE_RSEQ_CS
+/*
+ * Tail-called by the fast path (so that neither the atomic path's code nor
+ * its call of sched_getcpu() give the fast path a stack frame) when the
+ * section found its processor >= open_nslots:
+ *	- the object is on the atomic path (open_nslots is always 0);
+ *	- run-down has started (open_nslots 0): Acquire fails; a Release was
+ *	  not in Wait's sum, it goes to the drain (F2);
+ *	- this processor has no slot, or this thread no rseq: ovf (F6), where
+ *	  "open" is also open_nslots != 0, not state: run-down starts for
+ *	  every path of a fast object at one store (F1).
+ */
+__attribute__((noinline)) static BOOLEAN rd_ca_fast_acquire_other(struct rd_ca_hdr *h,
+								 uintptr_t add)
+{
+	/* Acquire: pairs with ReInitialize's release store of open_nslots. */
+	if (atomic_load_explicit(&h->open_nslots, memory_order_acquire) == 0)
+		return FALSE;
+	return rd_ca_slot_add(h, &h->ovf, add);
+}
+
+__attribute__((noinline)) static void rd_ca_fast_release_other(struct rd_ca_hdr *h, ULONG Count)
+{
+	if (atomic_load_explicit(&h->open_nslots, memory_order_relaxed) == 0)
+		rd_ca_drain_put(h, Count); /* F2 */
+	else
+		rd_ca_slot_release(h, &h->ovf, Count); /* F6 */
+}
+
+/* Inline: a process without the fast path (every object on the atomic
+ * path) pays only the section's first instructions and one branch. */
+static inline __attribute__((always_inline)) BOOLEAN rd_ca_acquire_other(struct rd_ca_hdr *h,
+									 uintptr_t add)
+{
+	if (h->fast)
+		return rd_ca_fast_acquire_other(h, add);
+	return rd_ca_atomic_acquire(h, add);
+}
+
+static inline __attribute__((always_inline)) void rd_ca_release_other(struct rd_ca_hdr *h,
+								      ULONG Count)
+{
+	if (h->fast)
+		rd_ca_fast_release_other(h, Count);
+	else
+		rd_ca_atomic_release(h, Count);
+}
+#endif
+
+/*
+ * The entry points.  Each exported routine has its own copy of the path
+ * (always_inline), not a tail call into the Ex form: on the fast path the
+ * call itself is most of the cost, and a second jump is measurable.
+ */
+static inline __attribute__((always_inline)) BOOLEAN rd_ca_acquire(PEX_RUNDOWN_REF_CACHE_AWARE ref,
+								   ULONG Count)
+{
+#if RD_HAVE_RSEQ_CS
+	return rd_ca_fast_acquire(rd_ca_hdr(ref), (uintptr_t)Count * RD_UNIT);
+#else
+	return rd_ca_atomic_acquire(rd_ca_hdr(ref), (uintptr_t)Count * RD_UNIT);
+#endif
+}
+
+static inline __attribute__((always_inline)) void rd_ca_release(PEX_RUNDOWN_REF_CACHE_AWARE ref,
+								ULONG Count)
+{
+#if RD_HAVE_RSEQ_CS
+	rd_ca_fast_release(rd_ca_hdr(ref), Count);
+#else
+	rd_ca_atomic_release(rd_ca_hdr(ref), Count);
+#endif
+}
+
 BOOLEAN ExAcquireRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware,
 					       ULONG Count)
 {
-	struct rd_ca_hdr *h = rd_ca_hdr(RunRefCacheAware);
-	uintptr_t add = (uintptr_t)Count * RD_UNIT;
-
-#if RD_HAVE_RSEQ_CS
-	if (__builtin_expect(h->fast != 0, 1))
-		return rd_ca_fast_acquire(h, add);
-#endif
-	return rd_ca_atomic_acquire(h, add);
+	return rd_ca_acquire(RunRefCacheAware, Count);
 }
 
 BOOLEAN ExAcquireRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
 {
-	return ExAcquireRundownProtectionCacheAwareEx(RunRefCacheAware, 1);
+	return rd_ca_acquire(RunRefCacheAware, 1);
 }
 
 void ExReleaseRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRef, ULONG Count)
 {
-	struct rd_ca_hdr *h = rd_ca_hdr(RunRef);
-
 	if (Count == 0)
 		return;
-#if RD_HAVE_RSEQ_CS
-	if (__builtin_expect(h->fast != 0, 1)) {
-		rd_ca_fast_release(h, Count);
-		return;
-	}
-#endif
-	rd_ca_atomic_release(h, Count);
+	rd_ca_release(RunRef, Count);
 }
 
 void ExReleaseRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
 {
-	ExReleaseRundownProtectionCacheAwareEx(RunRefCacheAware, 1);
+	rd_ca_release(RunRefCacheAware, 1);
 }
 
 /*
@@ -491,9 +555,17 @@ void ExReleaseRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCach
  */
 __attribute__((noinline)) static int64_t rd_ca_fast_collect(struct rd_ca_hdr *h)
 {
+	uintptr_t old;
+	int64_t sum;
+
+	/* Run-down starts here for every path of a fast object (F1): no
+	 * section that loads open_nslots after this store adds to a slot, no
+	 * ovf Acquire that loads it succeeds.  seq_cst: before the mark below
+	 * and before membarrier. */
+	atomic_store_explicit(&h->open_nslots, 0, memory_order_seq_cst);
 	/* acq_rel: as the atomic path's mark of a slot (F6). */
-	uintptr_t old = atomic_fetch_or_explicit(&h->ovf, RD_ACTIVE, memory_order_acq_rel);
-	int64_t sum = (int64_t)(intptr_t)(old & ~RD_CLOSED) / (int64_t)RD_UNIT;
+	old = atomic_fetch_or_explicit(&h->ovf, RD_ACTIVE, memory_order_acq_rel);
+	sum = (int64_t)(intptr_t)(old & ~RD_CLOSED) / (int64_t)RD_UNIT;
 
 	/* F3: every section that read OPEN has committed or been aborted, and
 	 * every commit is visible, when this returns. */
@@ -563,10 +635,13 @@ void ExWaitForRundownProtectionReleaseCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE Run
 
 void ExRundownCompletedCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
 {
-	/* Run down on entry (documented precondition): the slots keep ACTIVE,
-	 * so Acquires keep failing and Waits return at once until ReInitialize. */
-	atomic_store_explicit(&rd_ca_hdr(RunRefCacheAware)->state, RD_CA_DOWN,
-			      memory_order_release);
+	struct rd_ca_hdr *h = rd_ca_hdr(RunRefCacheAware);
+
+	/* Run down on entry (documented precondition): the slots keep ACTIVE
+	 * (open_nslots stays 0 on the fast path), so Acquires keep failing and
+	 * Waits return at once until ReInitialize. */
+	atomic_store_explicit(&h->open_nslots, 0, memory_order_relaxed);
+	atomic_store_explicit(&h->state, RD_CA_DOWN, memory_order_release);
 }
 
 void ExReInitializeRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
@@ -586,10 +661,11 @@ void ExReInitializeRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRe
 		atomic_store_explicit(&h->ovf, RD_REOPEN, memory_order_relaxed);
 		atomic_store_explicit(&h->drain, 0, memory_order_relaxed);
 		atomic_store_explicit(&h->drained, 0, memory_order_relaxed);
-		/* Release: pairs with the sections' load of state (F5) and the
-		 * ovf Acquire's acquire load of state. */
 		atomic_store_explicit(&h->state, RD_CA_OPEN, memory_order_release);
-		/* Release: pairs with the acquire CAS of the next ovf Acquire. */
+		/* Release: pairs with the sections' load of open_nslots (F5)
+		 * and the ovf Acquire's acquire load of it. */
+		atomic_store_explicit(&h->open_nslots, h->nslots, memory_order_release);
+		/* Release: pairs with the acquire RMW of the next ovf Acquire. */
 		atomic_fetch_and_explicit(&h->ovf, ~RD_REOPEN, memory_order_release);
 		return;
 	}

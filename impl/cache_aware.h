@@ -46,7 +46,9 @@ struct rd_ca_hdr {
 	uint32_t pool_type;       /* diagnostics only */
 	_Atomic uint32_t xwaiters; /* Waits sleeping behind the draining one */
 	uint32_t fast;            /* 1: rseq + membarrier fast path (set at Initialize) */
-	uint32_t reserved;        /* 0 */
+	_Atomic uint32_t open_nslots; /* fast path: nslots while open, 0 from the
+				   * start of run-down; always 0 on the atomic
+				   * path (rseq.h: one compare does it all) */
 	_Atomic uintptr_t ovf;    /* fast path: the atomic slot of processors >= nslots */
 };
 

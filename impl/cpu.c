@@ -26,7 +26,6 @@
 ptrdiff_t rd_cpu_rseq_cpu_id_off;
 int rd_ca_fast_ok;
 int rd_ca_fast;
-ptrdiff_t rd_rseq_off;
 static char rd_ca_why[160] = "atomic (not selected yet)";
 
 #if RD_HAVE_RSEQ_CS && HAVE_LINUX_MEMBARRIER_H && defined(SYS_membarrier)
@@ -94,7 +93,6 @@ static void rd_ca_select(void)
 		rd_ca_atomic_because("membarrier REGISTER_PRIVATE_EXPEDITED_RSEQ failed", detail);
 		return;
 	}
-	rd_rseq_off = rd_cpu_rseq_cpu_id_off - RD_RSEQ_CPU_ID_OFF;
 	rd_ca_fast_ok = 1;
 	rd_ca_fast = 1;
 	snprintf(rd_ca_why, sizeof(rd_ca_why), "rseq+membarrier");

@@ -56,11 +56,10 @@ const char *rd_cpu_source(void) __attribute__((visibility("hidden")));
  * initialized from now on take (each object records it at Initialize and
  * keeps it for life); equal to rd_ca_fast_ok unless rd_ca_select_path()
  * (benchmark and tests, statically linked: these names are hidden) asked
- * for the atomic path.  rd_rseq_off: __rseq_offset when rd_ca_fast_ok.
+ * for the atomic path.
  */
 extern int rd_ca_fast_ok __attribute__((visibility("hidden")));
 extern int rd_ca_fast __attribute__((visibility("hidden")));
-extern ptrdiff_t rd_rseq_off __attribute__((visibility("hidden")));
 
 /* "rseq+membarrier", or "atomic (why)". */
 const char *rd_ca_path(void) __attribute__((visibility("hidden")));

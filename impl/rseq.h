@@ -1,18 +1,22 @@
 /*
  * impl/rseq.h - the one restartable sequence of librundown (x86-64):
- * "if this thread still runs on processor cpu and *state is 0 (OPEN), add
- * v to *slot", the whole fast path of the cache-aware family (the argument
- * for its correctness is at the top of cache_aware.c).
+ * "if this thread's processor c is below *open, add v to the word at
+ * base + *slots_off + 64 * c", the whole fast path of the cache-aware
+ * family (the argument for its correctness is at the top of
+ * cache_aware.c).  *open is the object's count of open slots: nslots while
+ * Acquires may succeed on the fast path, 0 from the start of run-down.
  *
  *	descriptor (section __rseq_cs, 32-byte aligned):
  *	   {version 0, flags 0, start_ip 1f, post_commit_offset 2f-1f, abort_ip 4f}
  *	   leaq  descriptor(%rip), %rax
  *	   movq  %rax, %fs:rseq_cs(off)   <- last instruction before the section
- *	1: cmpl  cpu, %fs:cpu_id(off)     migrated since cpu was read? -> 4f
- *	   jnz   4f
- *	   cmpl  $0, (state)              not OPEN? -> leave, nothing written
- *	   jnz   not_open
- *	   addq  v, (slot)                no LOCK: its store is the commit
+ *	1: movl  %fs:cpu_id(off), %ecx    this thread's processor c, read inside
+ *	   cmpl  (open), %ecx             c >= *open (closed, no slot for c,
+ *	   jae   other                    rseq not registered)? leave, no write
+ *	   movl  (slots_off), %eax
+ *	   shlq  $6, %rcx
+ *	   addq  %rax, %rcx
+ *	   addq  v, (base,%rcx)           no LOCK: its store is the commit
  *	2:
  *	   (section __rseq_failure)
  *	   ud1   0x53053053(%rip), %edi   RSEQ_SIG: the 4 bytes before abort_ip
@@ -23,12 +27,23 @@
  *   membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ) IPI while its IP is
  *   in [1, 2).  The add is the only store and the last instruction of the
  *   section, so an aborted section has written nothing.
+ * - c is read inside the section, so it is still this thread's processor
+ *   at the commit: a migration in between aborts the section.  One
+ *   compare both bounds the slot index and checks that run-down has not
+ *   started: a single conditional branch (each extra one costs about half
+ *   a nanosecond per call here, bench/results).
  * - The descriptor store is the instruction right before label 1: an
  *   interruption before it re-executes it; one after it is in the section.
- * - Leaving through not_open (or after the commit) leaves rseq_cs pointing
+ * - Leaving through other (or after the commit) leaves rseq_cs pointing
  *   to the descriptor: harmless, the kernel acts only when the IP is in
  *   [1, 2), and clears a stale pointer itself.
- * - glibc 2.35+ registers the rseq area with RSEQ_SIG 0x53053053 on x86.
+ * - off is glibc's __rseq_offset, valid in every thread from process
+ *   start whether or not the kernel accepted the registration (glibc 2.35+
+ *   keeps the area in its thread descriptor): the descriptor store is
+ *   always into this thread's own rseq area, even for an object on the
+ *   atomic path (*open 0), before librundown's constructor has run, or
+ *   with glibc.pthread.rseq=0 (cpu_id is then negative: "other").
+ * - glibc registers the rseq area with RSEQ_SIG 0x53053053 on x86.
  * - The "memory" clobber is a compiler barrier on both sides: the accesses
  *   protected by an Acquire stay after it, those before a Release before.
  */
@@ -44,8 +59,10 @@
 #endif
 #endif
 
-#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__) && HAVE_SYS_RSEQ_H && \
+	HAVE_DECL___RSEQ_OFFSET
 #define RD_HAVE_RSEQ_CS 1
+#include <sys/rseq.h> /* __rseq_offset */
 #else
 #define RD_HAVE_RSEQ_CS 0
 #endif
@@ -58,17 +75,15 @@
 #define RD_RSEQ_MIN_SIZE 20
 
 enum rd_rseq_result {
-	RD_RSEQ_COMMITTED = 0, /* *slot += v happened, on processor cpu */
-	RD_RSEQ_NOT_OPEN = 1,  /* *state != 0: nothing written */
+	RD_RSEQ_COMMITTED = 0, /* the add happened, on this thread's processor */
+	RD_RSEQ_OTHER = 1,     /* processor >= *open: nothing written */
 	RD_RSEQ_ABORTED = 2,   /* migrated, preempted, signalled, IPI: retry */
 };
 
 #if RD_HAVE_RSEQ_CS
-/* off: __rseq_offset (the rseq area is at thread pointer + off); cpu: the
- * processor number read from the area before the call. */
 static inline __attribute__((always_inline)) enum rd_rseq_result
-rd_rseq_add_if_open(const volatile uint32_t *state, volatile uintptr_t *slot, uintptr_t v,
-		    uint32_t cpu, ptrdiff_t off)
+rd_rseq_slot_add(const volatile uint32_t *open, const uint32_t *slots_off, void *base,
+		 uintptr_t v)
 {
 	__asm__ goto(".pushsection __rseq_cs, \"aw\"\n\t"
 		     ".balign 32\n\t"
@@ -82,11 +97,13 @@ rd_rseq_add_if_open(const volatile uint32_t *state, volatile uintptr_t *slot, ui
 		     "leaq 3b(%%rip), %%rax\n\t"
 		     "movq %%rax, %%fs:8(%[off])\n\t"
 		     "1:\n\t"
-		     "cmpl %[cpu], %%fs:4(%[off])\n\t"
-		     "jnz 4f\n\t"
-		     "cmpl $0, %[state]\n\t"
-		     "jnz %l[not_open]\n\t"
-		     "addq %[v], %[slot]\n\t"
+		     "movl %%fs:4(%[off]), %%ecx\n\t"
+		     "cmpl %[open], %%ecx\n\t"
+		     "jae %l[other]\n\t"
+		     "movl %[soff], %%eax\n\t"
+		     "shlq $6, %%rcx\n\t"
+		     "addq %%rax, %%rcx\n\t"
+		     "addq %[v], (%[base],%%rcx)\n\t"
 		     "2:\n\t"
 		     ".pushsection __rseq_failure, \"ax\"\n\t"
 		     ".byte 0x0f, 0xb9, 0x3d\n\t"
@@ -95,23 +112,15 @@ rd_rseq_add_if_open(const volatile uint32_t *state, volatile uintptr_t *slot, ui
 		     "jmp %l[aborted]\n\t"
 		     ".popsection\n\t"
 		     : /* asm goto: no outputs */
-		     : [off] "r"(off), [cpu] "r"(cpu), [state] "m"(*state), [slot] "m"(*slot),
-		       [v] "r"(v)
-		     : "memory", "cc", "rax"
-		     : not_open, aborted);
+		     : [off] "r"(__rseq_offset), [open] "m"(*open), [soff] "m"(*slots_off),
+		       [base] "r"(base), [v] "er"(v)
+		     : "memory", "cc", "rax", "rcx"
+		     : other, aborted);
 	return RD_RSEQ_COMMITTED;
-not_open:
-	return RD_RSEQ_NOT_OPEN;
+other:
+	return RD_RSEQ_OTHER;
 aborted:
 	return RD_RSEQ_ABORTED;
-}
-
-/* This thread's processor from its rseq area: cpu_id, negative (huge as
- * unsigned) if this thread's registration failed. */
-static inline uint32_t rd_rseq_cpu(ptrdiff_t off)
-{
-	return (uint32_t) * (volatile const int32_t *)((char *)__builtin_thread_pointer() + off +
-						       RD_RSEQ_CPU_ID_OFF);
 }
 #endif /* RD_HAVE_RSEQ_CS */
 

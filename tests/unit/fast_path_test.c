@@ -350,18 +350,20 @@ START_TEST(release_on_other_cpu_then_wait)
 }
 END_TEST
 
-/* A buffer with one compact slot: processor 1 (>= nslots) uses ovf. */
+/* A buffer with one 64-byte slot: processor 1 (>= nslots) uses ovf. */
+#define ONE_SLOT_SIZE (((sizeof(struct rd_ca_hdr) + 63) & ~(size_t)63) + 64)
 START_TEST(ovf_word_for_processors_beyond_slots)
 {
-	_Alignas(64) unsigned char buf[sizeof(struct rd_ca_hdr) + 8 + 64];
+	_Alignas(64) unsigned char buf[ONE_SLOT_SIZE + 64];
 	PEX_RUNDOWN_REF_CACHE_AWARE r = (PEX_RUNDOWN_REF_CACHE_AWARE)(void *)buf;
 	struct xcpu x = {r, 1, 100};
 	pthread_t t;
 
 	memset(buf, 0xa5, sizeof buf);
-	init_on(_i, r, sizeof(struct rd_ca_hdr) + 8);
+	init_on(_i, r, ONE_SLOT_SIZE);
 	ck_assert_uint_eq(rd_ca_hdr(r)->nslots, 1);
-	for (size_t i = sizeof(struct rd_ca_hdr) + 8; i < sizeof buf; i++)
+	ck_assert_uint_eq(rd_ca_hdr(r)->stride_shift, 6);
+	for (size_t i = ONE_SLOT_SIZE; i < sizeof buf; i++)
 		ck_assert_uint_eq(buf[i], 0xa5); /* nothing written beyond RunRefSize */
 	if (CPU_COUNT(&allowed) < 2)
 		x.cpu = 0;
@@ -390,7 +392,34 @@ START_TEST(ovf_word_for_processors_beyond_slots)
 	ExReleaseRundownProtectionCacheAware(r);
 	ExWaitForRundownProtectionReleaseCacheAware(r);
 	unpin();
-	for (size_t i = sizeof(struct rd_ca_hdr) + 8; i < sizeof buf; i++)
+	for (size_t i = ONE_SLOT_SIZE; i < sizeof buf; i++)
+		ck_assert_uint_eq(buf[i], 0xa5);
+}
+END_TEST
+
+/* A buffer too small for a 64-byte slot gets the compact layout (8-byte
+ * slots), which the fast path does not serve: the atomic path, correct. */
+START_TEST(compact_object_takes_atomic_path)
+{
+	_Alignas(64) unsigned char buf[sizeof(struct rd_ca_hdr) + 16 + 64];
+	PEX_RUNDOWN_REF_CACHE_AWARE r = (PEX_RUNDOWN_REF_CACHE_AWARE)(void *)buf;
+
+	memset(buf, 0xa5, sizeof buf);
+	ExInitializeRundownProtectionCacheAware(r, sizeof(struct rd_ca_hdr) + 16);
+	ck_assert_uint_eq(rd_ca_hdr(r)->stride_shift, 3);
+	ck_assert_uint_eq(rd_ca_hdr(r)->nslots, 2);
+	ck_assert_uint_eq(rd_ca_hdr(r)->fast, 0);
+	ck_assert_uint_eq(atomic_load(&rd_ca_hdr(r)->open_nslots), 0);
+	for (int i = 0; i < 100; i++)
+		ck_assert(ExAcquireRundownProtectionCacheAwareEx(r, 2));
+	for (int i = 0; i < 100; i++)
+		ExReleaseRundownProtectionCacheAwareEx(r, 2);
+	ExWaitForRundownProtectionReleaseCacheAware(r);
+	ck_assert(!ExAcquireRundownProtectionCacheAware(r));
+	ExReInitializeRundownProtectionCacheAware(r);
+	ck_assert(ExAcquireRundownProtectionCacheAware(r));
+	ExReleaseRundownProtectionCacheAware(r);
+	for (size_t i = sizeof(struct rd_ca_hdr) + 16; i < sizeof buf; i++)
 		ck_assert_uint_eq(buf[i], 0xa5);
 }
 END_TEST
@@ -560,6 +589,7 @@ static Suite *fast_path_suite(void)
 	tcase_add_test(tc, paths_side_by_side);
 	tcase_add_loop_test(tc, release_on_other_cpu_then_wait, 0, 2);
 	tcase_add_loop_test(tc, ovf_word_for_processors_beyond_slots, 0, 2);
+	tcase_add_test(tc, compact_object_takes_atomic_path);
 	tcase_add_loop_test(tc, wait_blocks_then_fails_acquires, 0, 2);
 	tcase_add_loop_test(tc, signal_storm, 0, 2);
 	suite_add_tcase(s, tc);
