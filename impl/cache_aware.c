@@ -62,9 +62,11 @@
  * and recorded in each object at Initialize (hdr->fast never changes after
  * that).  Taken only if: x86-64, not a TSan build (TSan models neither rseq
  * nor membarrier), glibc registered rseq (__rseq_size >= 20; not with
- * GLIBC_TUNABLES=glibc.pthread.rseq=0), sched_getcpu is libc's own (with
- * the inject/ shims preloaded the processor must come from them, which
- * rseq would bypass), RUNDOWN_NO_RSEQ is unset, and membarrier offers and
+ * GLIBC_TUNABLES=glibc.pthread.rseq=0), sched_getcpu is libc's own or an
+ * interposer that does not change its answers (the inject/ shim under a
+ * cpu= or ncpu= profile makes processor numbers up, which rseq would
+ * bypass; under its other profiles the fast path runs), RUNDOWN_NO_RSEQ
+ * is unset, and membarrier offers and
  * registers MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ (old kernel, seccomp:
  * no).  Otherwise every object takes the atomic path above.
  * This is Linux percpu_ref's percpu/atomic mode switch, with membarrier

@@ -153,6 +153,24 @@ void rd_ca_membarrier(void)
  * TSan: the TSan runtime does not model the kernel's writes to the rseq
  * area, so the TSan build always calls sched_getcpu().
  */
+/*
+ * sched_getcpu is not libc's.  The inject/ shim interposes it in every
+ * profile but changes its answers only under cpu= or ncpu=; it says so
+ * through rundown_inject_cpu_virtual() (inject.h), which reads the
+ * environment itself, so this may run before the shim's constructor.
+ * Any other interposer is trusted to mean it.
+ */
+#if HAVE_SYS_RSEQ_H && HAVE_DECL___RSEQ_OFFSET && HAVE_DECL___RSEQ_SIZE && \
+	!defined(__SANITIZE_THREAD__)
+static int rd_cpu_interposer_is_transparent(void)
+{
+	int (*virt)(void);
+
+	*(void **)&virt = dlsym(RTLD_DEFAULT, "rundown_inject_cpu_virtual");
+	return virt != NULL && virt() == 0;
+}
+#endif
+
 static void rd_cpu_pick(void)
 {
 #if HAVE_SYS_RSEQ_H && HAVE_DECL___RSEQ_OFFSET && HAVE_DECL___RSEQ_SIZE && \
@@ -172,7 +190,7 @@ static void rd_cpu_pick(void)
 		return;
 	base = strrchr(where.dli_fname, '/');
 	base = base ? base + 1 : where.dli_fname;
-	if (strncmp(base, "libc.so", 7) != 0)
+	if (strncmp(base, "libc.so", 7) != 0 && !rd_cpu_interposer_is_transparent())
 		return; /* interposed: always ask the interposer */
 	cpu = *(volatile const int32_t *)((char *)__builtin_thread_pointer() + __rseq_offset +
 					  offsetof(struct rseq, cpu_id));

@@ -28,8 +28,15 @@
  *		The first IRQL violation, "<call> inside <routine>" (e.g.
  *		"pthread_mutex_lock inside ExAcquireRundownProtection"), or ""
  *		when none; returns the length needed, like rundown_inject_spec.
+ *	rundown_inject_cpu_virtual()
+ *		1 if RUNDOWN_INJECT makes up processor numbers or the processor
+ *		count (cpu=, ncpu=) or cannot be parsed, else 0.  Callable at any
+ *		time, before the shim's constructor too (it reads the
+ *		environment itself): a library that reads the processor number
+ *		from the rseq area (librundown's fast path) asks it at start-up
+ *		and keeps to sched_getcpu() only when the shim changes answers.
  *
- * All are async-signal-safe except alloc_configure.
+ * All are async-signal-safe except alloc_configure and cpu_virtual.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -86,12 +93,14 @@ int rundown_inject_stats(struct rundown_inject_stats *out, size_t size);
 size_t rundown_inject_spec(char *buf, size_t len);
 size_t rundown_inject_irql_first(char *buf, size_t len);
 void rundown_inject_pct_exempt(void);
+int rundown_inject_cpu_virtual(void);
 
 typedef void (*rundown_inject_irql_enter_fn)(const char *routine);
 typedef void (*rundown_inject_void_fn)(void);
 typedef int (*rundown_inject_alloc_configure_fn)(const char *value);
 typedef int (*rundown_inject_stats_fn)(struct rundown_inject_stats *out, size_t size);
 typedef size_t (*rundown_inject_spec_fn)(char *buf, size_t len);
+typedef int (*rundown_inject_cpu_virtual_fn)(void);
 
 #ifdef __cplusplus
 }

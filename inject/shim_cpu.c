@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -26,6 +27,21 @@ void rd_cpu_init(void)
 	long n = RD_REAL(sysconf)(_SC_NPROCESSORS_CONF);
 
 	rd_real_ncpu = n < 1 ? 1u : (unsigned)n;
+}
+
+/* Parses the environment itself: librundown's constructor may run before
+ * ours (unrelated libraries are initialized in reverse load order). */
+RD_EXPORT int rundown_inject_cpu_virtual(void)
+{
+	const char *spec = getenv("RUNDOWN_INJECT");
+	struct rundown_inject_cfg cfg;
+	char err[256];
+
+	if (spec == NULL || *spec == '\0')
+		return 0;
+	if (rundown_inject_parse(spec, &cfg, err, sizeof err) != 0)
+		return 1; /* the constructor reports it; assume the worst */
+	return cfg.cpu.mode != RUNDOWN_INJECT_CPU_OFF || cfg.ncpu != 0;
 }
 
 static unsigned rd_ncpu(void)

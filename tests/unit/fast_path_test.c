@@ -256,8 +256,16 @@ START_TEST(fallback_sched_getcpu_interposed)
 		printf("fast_path_test: %s not built: interposition case skipped\n", preload);
 		return;
 	}
+	/* The shim virtualises processors only under cpu= or ncpu=; in its
+	 * other profiles the fast path runs under it. */
 	ck_assert_int_eq(reexec(fast() ? "atomic (sched_getcpu is interposed" : "atomic (", preload,
-				NULL, PLAIN_ENV), 0);
+				"RUNDOWN_INJECT=cpu=migrate", PLAIN_ENV), 0);
+	ck_assert_int_eq(reexec(fast() ? "atomic (sched_getcpu is interposed" : "atomic (", preload,
+				"RUNDOWN_INJECT=ncpu=3", PLAIN_ENV), 0);
+	ck_assert_int_eq(reexec(fast() ? "rseq+membarrier" : "atomic (", preload,
+				"RUNDOWN_INJECT=sched=yield:p=0.3;irql=record", PLAIN_ENV), 0);
+	ck_assert_int_eq(reexec(fast() ? "rseq+membarrier" : "atomic (", preload, NULL,
+				PLAIN_ENV), 0);
 #endif
 }
 END_TEST
