@@ -27,7 +27,7 @@
 
 static const char *const bench_all_names[] = {
 	"ref-plain", "ref-cache-aware", "ref-ca-atomic", "backend-plain", "backend-cache-aware", "single-cas",
-	"percpu-cas", "faa-private", "call-floor", "rwlock", "ck-brlock", "urcu-memb"};
+	"percpu-cas", "faa-private", "call-floor", "rwlock", "ck-brlock", "ck-brlock-call", "urcu-memb"};
 
 static void bench_usage(FILE *f)
 {
@@ -56,6 +56,7 @@ static void bench_usage(FILE *f)
 		"                         what calling any backend costs before it does anything\n"
 		"      rwlock             pthread_rwlock_tryrdlock/unlock\n"
 		"      ck-brlock          ck_brlock_read_lock/unlock, a reader per thread%s\n"
+		"      ck-brlock-call     the same, out of line, through function pointers\n"
 		"      urcu-memb          liburcu memb rcu_read_lock/unlock, threads registered%s\n"
 		"  --backend PATH.so  also measure a backend (same contract as rundown-conform)\n"
 		"  --format table|tsv output format on stdout (default table); tsv is a header\n"

@@ -180,6 +180,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -191,6 +192,7 @@
 #include "impl/cache_aware.h"
 #include "impl/cpu.h"
 #include "impl/futex.h"
+#include "impl/hot.h"
 #include "impl/rseq.h"
 
 #define RD_ACTIVE ((uintptr_t)1)  /* marked by a Wait: releases go to the drain */
@@ -372,7 +374,8 @@ static inline __attribute__((always_inline)) BOOLEAN rd_ca_fast_acquire(struct r
 {
 	for (;;) {
 		enum rd_rseq_result r = rd_rseq_slot_add(
-			(const volatile uint32_t *)&h->open_nslots, &h->slots_off, h, add);
+			h, offsetof(struct rd_ca_hdr, open_nslots),
+			offsetof(struct rd_ca_hdr, slots_off), add);
 
 		if (__builtin_expect(r == RD_RSEQ_COMMITTED, 1))
 			return TRUE;
@@ -391,7 +394,8 @@ static inline __attribute__((always_inline)) void rd_ca_fast_release(struct rd_c
 
 	for (;;) {
 		enum rd_rseq_result r = rd_rseq_slot_add(
-			(const volatile uint32_t *)&h->open_nslots, &h->slots_off, h, sub);
+			h, offsetof(struct rd_ca_hdr, open_nslots),
+			offsetof(struct rd_ca_hdr, slots_off), sub);
 
 		if (__builtin_expect(r == RD_RSEQ_COMMITTED, 1))
 			return;
@@ -528,25 +532,25 @@ static inline __attribute__((always_inline)) void rd_ca_release(PEX_RUNDOWN_REF_
 #endif
 }
 
-BOOLEAN ExAcquireRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware,
+RD_HOT BOOLEAN ExAcquireRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware,
 					       ULONG Count)
 {
 	return rd_ca_acquire(RunRefCacheAware, Count);
 }
 
-BOOLEAN ExAcquireRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
+RD_HOT BOOLEAN ExAcquireRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
 {
 	return rd_ca_acquire(RunRefCacheAware, 1);
 }
 
-void ExReleaseRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRef, ULONG Count)
+RD_HOT void ExReleaseRundownProtectionCacheAwareEx(PEX_RUNDOWN_REF_CACHE_AWARE RunRef, ULONG Count)
 {
 	if (Count == 0)
 		return;
 	rd_ca_release(RunRef, Count);
 }
 
-void ExReleaseRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
+RD_HOT void ExReleaseRundownProtectionCacheAware(PEX_RUNDOWN_REF_CACHE_AWARE RunRefCacheAware)
 {
 	rd_ca_release(RunRefCacheAware, 1);
 }

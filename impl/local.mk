@@ -8,6 +8,7 @@ lib_LTLIBRARIES += %reldir%/librundown.la
 	%reldir%/cpu.c \
 	%reldir%/cpu.h \
 	%reldir%/futex.h \
+	%reldir%/hot.h \
 	%reldir%/rseq.h
 # Export the 19 wdm.h names and nothing else.
 # Calls between the library's own routines (Acquire -> AcquireEx, Allocate

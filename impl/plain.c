@@ -59,6 +59,7 @@
 #include <rundown/ex_rundown_ref.h>
 
 #include "impl/futex.h"
+#include "impl/hot.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the futex on the low half of the word assumes little-endian"
@@ -95,7 +96,10 @@ void ExReInitializeRundownProtection(PEX_RUNDOWN_REF RunRef)
 	atomic_store_explicit(rd_word(RunRef), 0, memory_order_release);
 }
 
-BOOLEAN ExAcquireRundownProtectionEx(PEX_RUNDOWN_REF RunRef, ULONG Count)
+/* Each exported form has its own copy (always_inline), not a tail jump
+ * into the Ex form: the jump is measurable next to a CAS. */
+static inline __attribute__((always_inline)) BOOLEAN rd_acquire(PEX_RUNDOWN_REF RunRef,
+								ULONG Count)
 {
 	_Atomic uintptr_t *w = rd_word(RunRef);
 	uintptr_t add = (uintptr_t)Count * RD_UNIT;
@@ -114,27 +118,37 @@ BOOLEAN ExAcquireRundownProtectionEx(PEX_RUNDOWN_REF RunRef, ULONG Count)
 	return TRUE;
 }
 
-BOOLEAN ExAcquireRundownProtection(PEX_RUNDOWN_REF RunRef)
-{
-	return ExAcquireRundownProtectionEx(RunRef, 1);
-}
-
-void ExReleaseRundownProtectionEx(PEX_RUNDOWN_REF RunRef, ULONG Count)
+static inline __attribute__((always_inline)) void rd_release(PEX_RUNDOWN_REF RunRef,
+							     ULONG Count)
 {
 	uintptr_t sub = (uintptr_t)Count * RD_UNIT;
-	uintptr_t old;
-
-	if (Count == 0)
-		return;
 	/* Release: pairs with the waiter's acquire load of w == 1. */
-	old = atomic_fetch_sub_explicit(rd_word(RunRef), sub, memory_order_release);
+	uintptr_t old = atomic_fetch_sub_explicit(rd_word(RunRef), sub, memory_order_release);
+
 	if (old - sub == RD_ACTIVE)
 		rd_futex_wake_all(rd_futex_addr(RunRef)); /* no memory access */
 }
 
-void ExReleaseRundownProtection(PEX_RUNDOWN_REF RunRef)
+RD_HOT BOOLEAN ExAcquireRundownProtectionEx(PEX_RUNDOWN_REF RunRef, ULONG Count)
 {
-	ExReleaseRundownProtectionEx(RunRef, 1);
+	return rd_acquire(RunRef, Count);
+}
+
+RD_HOT BOOLEAN ExAcquireRundownProtection(PEX_RUNDOWN_REF RunRef)
+{
+	return rd_acquire(RunRef, 1);
+}
+
+RD_HOT void ExReleaseRundownProtectionEx(PEX_RUNDOWN_REF RunRef, ULONG Count)
+{
+	if (Count == 0)
+		return;
+	rd_release(RunRef, Count);
+}
+
+RD_HOT void ExReleaseRundownProtection(PEX_RUNDOWN_REF RunRef)
+{
+	rd_release(RunRef, 1);
 }
 
 void ExWaitForRundownProtectionRelease(PEX_RUNDOWN_REF RunRef)

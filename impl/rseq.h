@@ -11,9 +11,9 @@
  *	   leaq  descriptor(%rip), %rax
  *	   movq  %rax, %fs:rseq_cs(off)   <- last instruction before the section
  *	1: movl  %fs:cpu_id(off), %ecx    this thread's processor c, read inside
- *	   cmpl  (open), %ecx             c >= *open (closed, no slot for c,
+ *	   cmpl  open(base), %ecx         c >= open (closed, no slot for c,
  *	   jae   other                    rseq not registered)? leave, no write
- *	   movl  (slots_off), %eax
+ *	   movl  slots_off(base), %eax
  *	   shlq  $6, %rcx
  *	   addq  %rax, %rcx
  *	   addq  v, (base,%rcx)           no LOCK: its store is the commit
@@ -81,9 +81,12 @@ enum rd_rseq_result {
 };
 
 #if RD_HAVE_RSEQ_CS
+/* base: the object; open_off, soff_off: compile-time offsets in it of the
+ * open slot count and of the slots' offset (32-bit words); v: the add. */
+#define rd_rseq_slot_add(base, open_off, soff_off, v)                                   \
+	rd_rseq_slot_add_((base), (v), (open_off), (soff_off))
 static inline __attribute__((always_inline)) enum rd_rseq_result
-rd_rseq_slot_add(const volatile uint32_t *open, const uint32_t *slots_off, void *base,
-		 uintptr_t v)
+rd_rseq_slot_add_(void *base, uintptr_t v, const size_t open_off, const size_t soff_off)
 {
 	__asm__ goto(".pushsection __rseq_cs, \"aw\"\n\t"
 		     ".balign 32\n\t"
@@ -98,9 +101,9 @@ rd_rseq_slot_add(const volatile uint32_t *open, const uint32_t *slots_off, void 
 		     "movq %%rax, %%fs:8(%[off])\n\t"
 		     "1:\n\t"
 		     "movl %%fs:4(%[off]), %%ecx\n\t"
-		     "cmpl %[open], %%ecx\n\t"
+		     "cmpl %c[open](%[base]), %%ecx\n\t"
 		     "jae %l[other]\n\t"
-		     "movl %[soff], %%eax\n\t"
+		     "movl %c[soff](%[base]), %%eax\n\t"
 		     "shlq $6, %%rcx\n\t"
 		     "addq %%rax, %%rcx\n\t"
 		     "addq %[v], (%[base],%%rcx)\n\t"
@@ -112,7 +115,7 @@ rd_rseq_slot_add(const volatile uint32_t *open, const uint32_t *slots_off, void 
 		     "jmp %l[aborted]\n\t"
 		     ".popsection\n\t"
 		     : /* asm goto: no outputs */
-		     : [off] "r"(__rseq_offset), [open] "m"(*open), [soff] "m"(*slots_off),
+		     : [off] "r"(__rseq_offset), [open] "i"(open_off), [soff] "i"(soff_off),
 		       [base] "r"(base), [v] "er"(v)
 		     : "memory", "cc", "rax", "rcx"
 		     : other, aborted);
