@@ -30,6 +30,7 @@ TESTS += %reldir%/replay-corpus.test %reldir%/campaign-reference.test \
 dist_check_SCRIPTS += %reldir%/replay-corpus.test %reldir%/campaign-reference.test \
 	%reldir%/finds-mutant.test
 EXTRA_DIST += %reldir%/corpus %reldir%/rundown.dict %reldir%/rundown-fuzz.options \
+	%reldir%/coverage-ignore.txt \
 	%reldir%/build.sh %reldir%/fuzz_target.c %reldir%/README.md
 
 PHONY_TARGETS += fuzz fuzz-afl fuzz-corpus clean-local-fuzz
@@ -41,6 +42,15 @@ fuzz-corpus: %reldir%/gen-corpus$(EXEEXT)
 # ---- make fuzz: libFuzzer with ASan+UBSan, the reference linked in ----
 FUZZ_SECONDS = 60
 FUZZ_FLAGS =
+# ASan's quarantine (freed blocks kept poisoned to catch a use after free)
+# at 16 MB instead of 256: still the last tens of thousands of blocks, some
+# seconds of fuzzing, while an input frees its objects before it ends; the
+# default kept handing out fresh pages (page faults, cache misses) for the
+# whole run.  Allocation and free stacks of 8 frames instead of 30 (the
+# stack of the error itself stays whole): 8 reach from the allocator up to
+# LLVMFuzzerTestOneInput; ASan unwinds them at every malloc and free.  An
+# ASAN_OPTIONS of the environment comes after, so it wins.
+FUZZ_ASAN_OPTIONS = quarantine_size_mb=16:malloc_context_size=8
 %canon_reldir%_engine_sources = \
 	$(srcdir)/%reldir%/fuzz_target.c $(srcdir)/%reldir%/ops.c $(srcdir)/%reldir%/model.c \
 	$(srcdir)/conformance/backend.c $(srcdir)/conformance/backend_linked.c \
@@ -48,31 +58,61 @@ FUZZ_FLAGS =
 	$(srcdir)/impl/plain.c $(srcdir)/impl/cache_aware.c \
 	$(srcdir)/impl/cache_aware_alloc.c $(srcdir)/impl/cpu.c
 %canon_reldir%_engine_cppflags = -I$(top_srcdir)/include -I$(top_builddir) -I$(top_srcdir)
-# The executor and the model (ops.c, model.c) keep their coverage counters
-# (model states reached) but not comparison tracing: their comparisons are
-# on model state but for a few on header bits and Count ranges, which
-# plain mutations reach, and tracing them cost a sixth of the time of an
-# input.  The reference keeps everything.
-%canon_reldir%_engine_cflags = -g -O1 -std=gnu11 -fvisibility=hidden \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+%canon_reldir%_engine_san = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+%canon_reldir%_engine_cflags = -g -O1 -std=gnu11 -fvisibility=hidden $(%canon_reldir%_engine_san)
+# What each part of the target is compiled with (measured: fuzz/README.md):
+#  - the reference (impl/): everything, coverage with comparison tracing,
+#    ASan and UBSan: it is what is fuzzed when no backend is given.
+#  - the executor and the model (ops.c, model.c): coverage counters (model
+#    states reached), no comparison tracing (their comparisons are on model
+#    state but for a few on header bits and Count ranges, which plain
+#    mutations reach), none in the functions of coverage-ignore.txt
+#    (decoding, dispatch, handshakes: scheduler-made features), and, by
+#    default, no ASan/UBSan instrumentation (FUZZ_HARNESS_CFLAGS): they are
+#    the checker, not what is checked; make check-sanitizers runs them
+#    under ASan+UBSan (rundown-fuzz), and ASan's allocator and interceptors
+#    still apply to every call (the exactly sized caller buffer of a
+#    Size+Initialize object keeps its redzone).  Instrumenting them made an
+#    input of the grown corpus cost a third more.
+#    `make fuzz FUZZ_HARNESS_CFLAGS=` instruments them again.
+#  - the glue (fuzz_target.c, the backend loader): ASan+UBSan, no coverage.
+FUZZ_HARNESS_CFLAGS = -fno-sanitize=address,undefined
+%canon_reldir%_engine_harness_cflags = -fsanitize=fuzzer-no-link \
+	-fno-sanitize-coverage=trace-cmp $(FUZZ_HARNESS_CFLAGS)
+%canon_reldir%_engine_glue = \
+	$(srcdir)/%reldir%/fuzz_target.c $(srcdir)/conformance/backend.c \
+	$(srcdir)/conformance/backend_linked.c $(srcdir)/conformance/error.c
+%canon_reldir%_engine_objs = %reldir%/libfuzzer-ops.o %reldir%/libfuzzer-model.o \
+	%reldir%/libfuzzer-fuzz_target.o %reldir%/libfuzzer-backend.o \
+	%reldir%/libfuzzer-backend_linked.o %reldir%/libfuzzer-error.o
+%canon_reldir%_engine_impl = \
+	$(srcdir)/impl/plain.c $(srcdir)/impl/cache_aware.c \
+	$(srcdir)/impl/cache_aware_alloc.c $(srcdir)/impl/cpu.c
 
-%reldir%/rundown-fuzz-libfuzzer: $(%canon_reldir%_engine_sources)
+%reldir%/rundown-fuzz-libfuzzer: $(%canon_reldir%_engine_sources) \
+		$(srcdir)/%reldir%/coverage-ignore.txt
 	@if test "x$(CLANG)" = xno; then \
 	  echo "make fuzz: clang not found (configure looked for clang, clang-14);" \
 	       "install clang and libclang-rt-dev, then rerun configure" >&2; exit 1; fi
 	@$(MKDIR_P) %reldir%
-	$(AM_V_CC)$(CLANG) $(%canon_reldir%_engine_cflags) -fno-sanitize-coverage=trace-cmp \
+	$(AM_V_CC)$(CLANG) $(%canon_reldir%_engine_cflags) $(%canon_reldir%_engine_harness_cflags) \
+	  -fsanitize-coverage-ignorelist=$(srcdir)/%reldir%/coverage-ignore.txt \
 	  $(%canon_reldir%_engine_cppflags) -c $(srcdir)/%reldir%/ops.c -o %reldir%/libfuzzer-ops.o
-	$(AM_V_CC)$(CLANG) $(%canon_reldir%_engine_cflags) -fno-sanitize-coverage=trace-cmp \
+	$(AM_V_CC)$(CLANG) $(%canon_reldir%_engine_cflags) $(%canon_reldir%_engine_harness_cflags) \
 	  $(%canon_reldir%_engine_cppflags) -c $(srcdir)/%reldir%/model.c -o %reldir%/libfuzzer-model.o
-	$(AM_V_CCLD)$(CLANG) $(%canon_reldir%_engine_cflags) $(%canon_reldir%_engine_cppflags) \
-	  $(filter-out %/ops.c %/model.c,$(%canon_reldir%_engine_sources)) \
-	  %reldir%/libfuzzer-ops.o %reldir%/libfuzzer-model.o -o $@ $(LIBS) $(PTHREAD_LIBS) -lpthread
+	$(AM_V_CC)for f in $(%canon_reldir%_engine_glue); do \
+	  $(CLANG) $(%canon_reldir%_engine_cflags) $(%canon_reldir%_engine_cppflags) -c $$f \
+	    -o %reldir%/libfuzzer-`basename $$f .c`.o || exit 1; done
+	$(AM_V_CCLD)$(CLANG) $(%canon_reldir%_engine_cflags) -fsanitize=fuzzer \
+	  $(%canon_reldir%_engine_cppflags) $(%canon_reldir%_engine_impl) \
+	  $(%canon_reldir%_engine_objs) \
+	  -o $@ $(LIBS) $(PTHREAD_LIBS) -lpthread
 
 fuzz: %reldir%/rundown-fuzz-libfuzzer
 	@$(MKDIR_P) %reldir%/corpus-work %reldir%/artifacts
 	@echo "make fuzz: $(FUZZ_SECONDS) s of libFuzzer against $${RUNDOWN_FUZZ_BACKEND:-the linked reference}"
-	@%reldir%/rundown-fuzz-libfuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=256 \
+	@ASAN_OPTIONS="$(FUZZ_ASAN_OPTIONS)$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
+	  %reldir%/rundown-fuzz-libfuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=256 \
 	  -dict=$(srcdir)/%reldir%/rundown.dict -artifact_prefix=%reldir%/artifacts/ \
 	  -print_final_stats=1 $(FUZZ_FLAGS) %reldir%/corpus-work $(srcdir)/%reldir%/corpus \
 	  >%reldir%/fuzz.log 2>&1; status=$$?; \
@@ -103,6 +143,6 @@ fuzz-afl: %reldir%/rundown-fuzz-afl
 	else echo "make fuzz-afl: built %reldir%/rundown-fuzz-afl; afl-fuzz not found, not run"; fi
 
 clean-local-fuzz:
-	-rm -rf %reldir%/rundown-fuzz-libfuzzer %reldir%/libfuzzer-ops.o %reldir%/libfuzzer-model.o \
+	-rm -rf %reldir%/rundown-fuzz-libfuzzer $(%canon_reldir%_engine_objs) \
 	  %reldir%/rundown-fuzz-afl %reldir%/corpus-work \
 	  %reldir%/artifacts %reldir%/afl-out %reldir%/fuzz.log %reldir%/test-out
