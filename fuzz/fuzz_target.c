@@ -3,7 +3,9 @@
  *
  * Runs each input through the deterministic executor (ops.h) against the
  * reference linked in, or against the backend named by the environment
- * variable RUNDOWN_FUZZ_BACKEND (same loader as rundown-conform).  A
+ * variable RUNDOWN_FUZZ_BACKEND (same loader as rundown-conform).
+ * RUNDOWN_FUZZ_SPREAD=1 honours the inputs' spread bits, RUNDOWN_FUZZ_PIN=0
+ * lets the executor move between CPUs (below).  A
  * divergence from the model prints the op table and aborts, so the engine
  * saves the input; `rundown-fuzz --replay FILE` reruns it against any
  * backend.  One executor (and its partner and watchdog threads) serves every
@@ -15,6 +17,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz/ops.h"
 
@@ -27,7 +30,13 @@ static struct rundown_exec *rd_exec;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *path = getenv("RUNDOWN_FUZZ_BACKEND");
-	struct rundown_exec_opts o = {.allow_spread = true};
+	/* One core, as a libFuzzer job is: the executor stays on the CPU it
+	 * starts on, and spread (ops moved to other CPUs, ~27 us a migration
+	 * here, a third of the speed) is off unless RUNDOWN_FUZZ_SPREAD=1;
+	 * rundown-fuzz campaigns spread.  RUNDOWN_FUZZ_PIN=0: no home CPU. */
+	const char *pin = getenv("RUNDOWN_FUZZ_PIN"), *spread = getenv("RUNDOWN_FUZZ_SPREAD");
+	struct rundown_exec_opts o = {.allow_spread = spread != NULL && strcmp(spread, "1") == 0,
+				      .pin_home = pin == NULL || strcmp(pin, "0") != 0};
 	char err[512];
 
 	(void)argc;

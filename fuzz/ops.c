@@ -248,6 +248,10 @@ struct rundown_exec {
 	int cpus[64];
 	unsigned ncpus;
 	cpu_set_t orig_cpus;
+	/* Where rd_unpin puts a thread back: the home CPU (pin_home), else
+	 * orig_cpus.  Never written after rundown_exec_new. */
+	cpu_set_t home_cpus;
+	bool homed; /* the calling thread was pinned to its home CPU */
 	unsigned nmig; /* migrations in this input */
 	unsigned nblock; /* blocking Waits in this input */
 	uint64_t busy_until[64]; /* spread skips cpus[i] until then (ns) */
@@ -411,7 +415,11 @@ static void *rd_partner_main(void *arg)
 		/* Acquire: the baton (everything the caller wrote before). */
 		uint32_t s = atomic_load_explicit(&x->seq, memory_order_acquire);
 
-		for (int i = 0; s == last && i < RD_SPIN; i++) {
+		/* Spin only if the caller may run on another CPU: on a shared
+		 * one (homed) each yield hands the CPU to the caller and gets
+		 * it back at the next tick, a switch pair per yield, for a
+		 * baton that comes one input or more later. */
+		for (int i = 0; s == last && !x->homed && i < RD_SPIN; i++) {
 			sched_yield();
 			s = atomic_load_explicit(&x->seq, memory_order_acquire);
 		}
@@ -443,11 +451,35 @@ static void rd_partner_stop(struct rundown_exec *x)
 	x->partner_up = false;
 }
 
+/* This thread's id, asked once per thread and again in a forked child
+ * (the thread that forks is a new thread there). */
+static _Thread_local int rd_tl_tid;
+static pthread_once_t rd_tid_once = PTHREAD_ONCE_INIT;
+
+static void rd_tid_forget(void)
+{
+	rd_tl_tid = 0;
+}
+
+static void rd_tid_atfork(void)
+{
+	pthread_atfork(NULL, NULL, rd_tid_forget);
+}
+
+static int rd_gettid(void)
+{
+	if (rd_tl_tid == 0) {
+		pthread_once(&rd_tid_once, rd_tid_atfork);
+		rd_tl_tid = (int)syscall(SYS_gettid);
+	}
+	return rd_tl_tid;
+}
+
 /* The caller's /proc files (the executor may be run from another thread). */
 static void rd_caller_files(struct rundown_exec *x)
 {
 	char path[64];
-	int tid = (int)syscall(SYS_gettid); /* not cached: fork changes it */
+	int tid = rd_gettid();
 
 	if (tid == x->caller_tid)
 		return;
@@ -543,7 +575,7 @@ static void rd_partner_turn(struct rundown_exec *x)
 		rd_run_ops(x);
 	if (rd_tl_handed_back)
 		return; /* the usual end: rd_release_last */
-	rd_unpin(&x->orig_cpus);
+	rd_unpin(&x->home_cpus);
 	if (!rd_wait_returned(x)) {
 		/* A divergence: get the caller out of its Wait, release what is
 		 * outstanding.  If it still does not return, the watchdog
@@ -575,6 +607,29 @@ static bool rd_family_supported(const struct rundown_exec *x, enum rundown_famil
 #undef RD_FAM_MASK
 }
 
+/*
+ * pin_home: keep the calling thread on the CPU it runs on now, and the
+ * partner with it (rd_enter_wait), for the executor's life.  Left free,
+ * the scheduler moves the caller to the idle CPU whenever the partner
+ * wakes it, and the next blocking Wait migrates the partner after it: a
+ * campaign on two CPUs ran at a third of its speed on one.  Spread still
+ * moves an op to another CPU, and rd_unpin brings it back home.
+ */
+static void rd_home(struct rundown_exec *x)
+{
+	int cpu;
+	cpu_set_t set;
+
+	if (!x->o.pin_home || x->ncpus < 2 || (cpu = sched_getcpu()) < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) != 0)
+		return;
+	x->home_cpus = set;
+	x->homed = true;
+}
+
 struct rundown_exec *rundown_exec_new(const struct rundown_backend *b,
 				      const struct rundown_exec_opts *o)
 {
@@ -599,6 +654,8 @@ struct rundown_exec *rundown_exec_new(const struct rundown_backend *b,
 		for (int c = 0; c < CPU_SETSIZE && x->ncpus < 64; c++)
 			if (CPU_ISSET(c, &x->orig_cpus))
 				x->cpus[x->ncpus++] = c;
+	x->home_cpus = x->orig_cpus;
+	rd_home(x);
 	return x;
 }
 
@@ -607,6 +664,8 @@ void rundown_exec_free(struct rundown_exec *x)
 	if (x == NULL)
 		return;
 	rd_partner_stop(x);
+	if (x->homed) /* the caller's CPUs back (rundown_exec_free runs on it) */
+		sched_setaffinity(0, sizeof(x->orig_cpus), &x->orig_cpus);
 	if (x->wd_running) {
 		atomic_store_explicit(&x->wd_quit, 1, memory_order_relaxed);
 		pthread_join(x->wd, NULL);
@@ -645,7 +704,8 @@ static void rd_diverge(struct rundown_exec *x, struct rd_row *r, enum rundown_ru
  * At most RD_MAX_MIGRATIONS migrations per input; then ops run where the
  * thread is.  A migration that takes over 2 ms means the CPU is busy (a
  * real-time task may hold it for long): spread leaves that CPU alone for
- * a second.  rd_unpin gives the thread its original CPUs back.
+ * a second.  rd_unpin gives the thread its home CPU (or its original CPUs)
+ * back.
  */
 static void rd_pin(struct rundown_exec *x, enum rundown_op_kind kind, unsigned thread)
 {
@@ -773,7 +833,7 @@ static void rd_release_last(struct rundown_exec *x, struct rd_row *r, ULONG n, b
 		b->ExReleaseRundownProtectionCacheAwareEx;
 	bool plain = x->fam == RUNDOWN_FAM_PLAIN;
 	void *obj = x->obj;
-	const cpu_set_t *orig = &x->orig_cpus; /* never written after rundown_exec_new */
+	const cpu_set_t *home = &x->home_cpus; /* never written after rundown_exec_new */
 
 	r->count_after = x->m.count;
 	x->due_row = (long)(r - x->rows);
@@ -790,7 +850,7 @@ static void rd_release_last(struct rundown_exec *x, struct rd_row *r, ULONG n, b
 		rel_ca_ex(obj, n);
 	else
 		rel_ca(obj);
-	rd_unpin(orig);
+	rd_unpin(home);
 }
 
 /* Run one op (skipped when the model says it is undefined here). */
@@ -1041,7 +1101,7 @@ enum rundown_exec_status rundown_exec_run(struct rundown_exec *x, const uint8_t 
 		x->enter_wait = false;
 		rd_enter_wait(x);
 	}
-	rd_unpin(&x->orig_cpus);
+	rd_unpin(&x->home_cpus);
 	if (x->div_row >= 0) {
 		if (!x->m.allocated) {
 			free(x->cabuf);

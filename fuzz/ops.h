@@ -104,6 +104,9 @@ struct rundown_exec_opts {
 	unsigned return_timeout_ms; /* a due Wait must return within this (2000) */
 	unsigned block_settle_ms;   /* WaitPoll: how long to let a woken Wait run (10) */
 	bool allow_spread;          /* honour the header's spread bit */
+	bool pin_home;              /* keep the calling thread (and the partner) on
+				     * the CPU it runs on at rundown_exec_new, but
+				     * for spread; rundown_exec_free unpins it */
 	bool trace;                 /* print every step as it runs (stderr) */
 	/* Where the step in progress is published (shared memory, for a parent
 	 * that must name the step a crash happened in); may be NULL. */

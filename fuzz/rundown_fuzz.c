@@ -580,7 +580,8 @@ static void rd_campaign_on_hang(struct rundown_exec *x, void *arg)
 
 static void rd_campaign_child(const struct rd_opts *o, struct rd_shared *sh, double deadline)
 {
-	struct rundown_exec_opts eo = {.allow_spread = true, .progress = &sh->progress,
+	struct rundown_exec_opts eo = {.allow_spread = true, .pin_home = true,
+				       .progress = &sh->progress,
 				       .on_hang = rd_campaign_on_hang, .on_hang_arg = sh};
 	struct rundown_exec *x = rundown_exec_new(&rd_backend, &eo);
 	static struct rd_input in;
