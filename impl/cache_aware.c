@@ -180,7 +180,6 @@
 #include "config.h"
 
 #include <limits.h>
-#include <stddef.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -373,9 +372,7 @@ static inline __attribute__((always_inline)) BOOLEAN rd_ca_fast_acquire(struct r
 									uintptr_t add)
 {
 	for (;;) {
-		enum rd_rseq_result r = rd_rseq_slot_add(
-			h, offsetof(struct rd_ca_hdr, open_nslots),
-			offsetof(struct rd_ca_hdr, slots_off), add);
+		enum rd_rseq_result r = rd_rseq_slot_add(h, add);
 
 		if (__builtin_expect(r == RD_RSEQ_COMMITTED, 1))
 			return TRUE;
@@ -393,9 +390,7 @@ static inline __attribute__((always_inline)) void rd_ca_fast_release(struct rd_c
 	uintptr_t sub = (uintptr_t)0 - (uintptr_t)Count * RD_UNIT;
 
 	for (;;) {
-		enum rd_rseq_result r = rd_rseq_slot_add(
-			h, offsetof(struct rd_ca_hdr, open_nslots),
-			offsetof(struct rd_ca_hdr, slots_off), sub);
+		enum rd_rseq_result r = rd_rseq_slot_add(h, sub);
 
 		if (__builtin_expect(r == RD_RSEQ_COMMITTED, 1))
 			return;
@@ -573,8 +568,8 @@ __attribute__((noinline)) static int64_t rd_ca_fast_collect(struct rd_ca_hdr *h)
 	old = atomic_fetch_or_explicit(&h->ovf, RD_ACTIVE, memory_order_acq_rel);
 	sum = (int64_t)(intptr_t)(old & ~RD_CLOSED) / (int64_t)RD_UNIT;
 
-	/* F3: every section that read OPEN has committed or been aborted, and
-	 * every commit is visible, when this returns. */
+	/* F3: every section that found the object open has committed or been
+	 * aborted, and every commit is visible, when this returns. */
 	rd_ca_membarrier();
 	/* membarrier ends with a full barrier on this processor; say so to
 	 * the compiler and the C11 model: the loads below come after it. */

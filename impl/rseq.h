@@ -53,6 +53,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "impl/cache_aware.h" /* struct rd_ca_hdr: the section's fields */
+
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer) && !defined(__SANITIZE_THREAD__)
 #define __SANITIZE_THREAD__ 1
@@ -81,12 +83,10 @@ enum rd_rseq_result {
 };
 
 #if RD_HAVE_RSEQ_CS
-/* base: the object; open_off, soff_off: compile-time offsets in it of the
- * open slot count and of the slots' offset (32-bit words); v: the add. */
-#define rd_rseq_slot_add(base, open_off, soff_off, v)                                   \
-	rd_rseq_slot_add_((base), (v), (open_off), (soff_off))
+/* h: the object (cache_aware.h); v: the add.  Its fields are addressed
+ * as offsetof constants from h: immediates at any optimisation level. */
 static inline __attribute__((always_inline)) enum rd_rseq_result
-rd_rseq_slot_add_(void *base, uintptr_t v, const size_t open_off, const size_t soff_off)
+rd_rseq_slot_add(struct rd_ca_hdr *h, uintptr_t v)
 {
 	__asm__ goto(".pushsection __rseq_cs, \"aw\"\n\t"
 		     ".balign 32\n\t"
@@ -115,8 +115,10 @@ rd_rseq_slot_add_(void *base, uintptr_t v, const size_t open_off, const size_t s
 		     "jmp %l[aborted]\n\t"
 		     ".popsection\n\t"
 		     : /* asm goto: no outputs */
-		     : [off] "r"(__rseq_offset), [open] "i"(open_off), [soff] "i"(soff_off),
-		       [base] "r"(base), [v] "er"(v)
+		     : [off] "r"(__rseq_offset),
+		       [open] "i"(offsetof(struct rd_ca_hdr, open_nslots)),
+		       [soff] "i"(offsetof(struct rd_ca_hdr, slots_off)), [base] "r"(h),
+		       [v] "er"(v)
 		     : "memory", "cc", "rax", "rcx"
 		     : other, aborted);
 	return RD_RSEQ_COMMITTED;

@@ -41,7 +41,7 @@ RD_EXPORT int rundown_inject_cpu_virtual(void)
 		return 0;
 	if (rundown_inject_parse(spec, &cfg, err, sizeof err) != 0)
 		return 1; /* the constructor reports it; assume the worst */
-	return cfg.cpu.mode != RUNDOWN_INJECT_CPU_OFF || cfg.ncpu != 0;
+	return (rd_features_of(&cfg) & (RUNDOWN_INJECT_F_CPU | RUNDOWN_INJECT_F_NCPU)) != 0;
 }
 
 static unsigned rd_ncpu(void)
