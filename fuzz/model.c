@@ -56,6 +56,8 @@ static const struct rundown_rule rd_rules[RUNDOWN_RULE_NR] = {
 		"after Completed, Wait returns immediately (ExRundownCompleted: Remarks)"},
 	[RUNDOWN_RULE_CREATE] = {"PLAIN-INIT-001", "CA-ALLOC-005",
 		"Allocate returns an initialized object or NULL; Size -> buffer (any alignment) -> Initialize makes a usable ref (Run-Down Protection: cache-aware steps)"},
+	[RUNDOWN_RULE_IN_BOUNDS] = {"PLAIN-INIT-003", "CA-SIZE-002",
+		"the routines write only inside the caller's object: its EX_RUNDOWN_REF, or the Size bytes of a cache-aware buffer at any alignment (Run-Down Protection; ExSizeOfRundownProtectionCacheAware: Return value)"},
 	[RUNDOWN_RULE_CRASH] = {"-", "-",
 		"a defined call sequence must not crash or hang the caller"},
 };

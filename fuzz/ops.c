@@ -131,6 +131,10 @@ static uint64_t rd_now_ns(void)
 /* Spin with sched_yield before sleeping: the other thread may share this CPU. */
 #define RD_SPIN 64
 
+/* Guard bytes around the caller's object, and their value. */
+#define RD_GUARD_BYTES 64
+#define RD_GUARD 0x5a
+
 /* Spread: migrations per input at most (each costs tens of microseconds). */
 #define RD_MAX_MIGRATIONS 8
 #define RD_MAX_BLOCKING_WAITS 2
@@ -202,9 +206,19 @@ struct rundown_exec {
 	bool fam_ok[2]; /* the backend has every routine of the family (x->b is fixed) */
 	struct rundown_model m;
 	enum rundown_family fam;
-	_Alignas(64) EX_RUNDOWN_REF plain;
+	/* The plain object, between guard bytes (RD_GUARD) that no routine
+	 * may write (PLAIN-INIT-003). */
+	_Alignas(64) struct {
+		unsigned char before[RD_GUARD_BYTES];
+		EX_RUNDOWN_REF ref;
+		unsigned char after[RD_GUARD_BYTES];
+	} plain;
 	void *obj;     /* the object passed to the routines */
-	void *cabuf;   /* caller buffer of a CA object made by Initialize */
+	/* Caller buffer of a CA object made by Initialize: cabuf_off guard
+	 * bytes, the cabuf_size bytes of the object, RD_GUARD_BYTES guard
+	 * bytes (CA-SIZE-002). */
+	unsigned char *cabuf;
+	size_t cabuf_off, cabuf_size;
 	uint32_t wait_step; /* step of the pending WaitStart */
 	long wait_row;      /* its row */
 
@@ -752,10 +766,11 @@ static void rd_create(struct rundown_exec *x, struct rd_row *r, bool *created)
 
 	*created = true;
 	if (x->fam == RUNDOWN_FAM_PLAIN) {
-		memset(&x->plain, 0xa5, sizeof(x->plain)); /* opaque: no assumption */
+		memset(&x->plain, RD_GUARD, sizeof(x->plain));
+		memset(&x->plain.ref, 0xa5, sizeof(x->plain.ref)); /* opaque: no assumption */
 		if (!x->model_only)
-			b->ExInitializeRundownProtection(&x->plain);
-		x->obj = &x->plain;
+			b->ExInitializeRundownProtection(&x->plain.ref);
+		x->obj = &x->plain.ref;
 		return;
 	}
 	free(x->cabuf); /* a run-down caller buffer, no longer referenced */
@@ -764,7 +779,7 @@ static void rd_create(struct rundown_exec *x, struct rd_row *r, bool *created)
 	if (!(r->arg & RUNDOWN_CREATE_INIT)) {
 		static const POOL_TYPE pools[3] = {NonPagedPool, PagedPool, NonPagedPoolNx};
 
-		x->obj = x->model_only ? (void *)&x->plain
+		x->obj = x->model_only ? (void *)&x->plain.ref
 				       : b->ExAllocateCacheAwareRundownProtection(pools[r->arg % 3u],
 										  RD_POOL_TAG);
 		*created = x->obj != NULL;
@@ -772,16 +787,68 @@ static void rd_create(struct rundown_exec *x, struct rd_row *r, bool *created)
 		return;
 	}
 	r->size = x->model_only ? 64 : b->ExSizeOfRundownProtectionCacheAware();
-	/* Exactly off + size bytes, so ASan sees any write past the size. */
-	x->cabuf = malloc((r->arg & 63u) + r->size + (r->size == 0));
-	if (x->cabuf == NULL) {
+	/* off guard bytes, the object, RD_GUARD_BYTES guard bytes, each
+	 * checked after every op (rd_check_bounds); under ASan a write
+	 * further out hits the block's redzone.  The block starts a 64-byte
+	 * line, so the object's alignment is the input's (off), the same in
+	 * every process: a backend that writes out of bounds only at some
+	 * alignments replays. */
+	x->cabuf_off = r->arg & 63u;
+	x->cabuf_size = r->size;
+	if (posix_memalign((void **)&x->cabuf, 64, x->cabuf_off + r->size + RD_GUARD_BYTES) != 0) {
+		x->cabuf = NULL;
 		*created = false;
 		return;
 	}
-	memset(x->cabuf, 0x5a, (r->arg & 63u) + r->size);
-	x->obj = (char *)x->cabuf + (r->arg & 63u);
+	memset(x->cabuf, RD_GUARD, x->cabuf_off + r->size + RD_GUARD_BYTES);
+	x->obj = x->cabuf + x->cabuf_off;
 	if (!x->model_only)
 		b->ExInitializeRundownProtectionCacheAware(x->obj, r->size);
+}
+
+/* The first of n bytes at p that is not RD_GUARD, or NULL. */
+static const unsigned char *rd_guard_hit(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != RD_GUARD)
+			return p + i;
+	return NULL;
+}
+
+/*
+ * After a call: no guard byte around the caller's object changed
+ * (PLAIN-INIT-003, CA-SIZE-002).  An Allocate-d object is the backend's
+ * own memory: nothing to check.  Reports the first changed byte.
+ */
+static void rd_check_bounds(struct rundown_exec *x, struct rd_row *r)
+{
+	const unsigned char *lo, *hi, *hit;
+	size_t nlo, nhi;
+
+	if (x->model_only || x->div_row >= 0 || x->obj == NULL)
+		return;
+	if (x->fam == RUNDOWN_FAM_PLAIN) {
+		lo = x->plain.before;
+		nlo = sizeof(x->plain.before);
+		hi = x->plain.after;
+		nhi = sizeof(x->plain.after);
+	} else if (x->cabuf != NULL) {
+		lo = x->cabuf;
+		nlo = x->cabuf_off;
+		hi = x->cabuf + x->cabuf_off + x->cabuf_size;
+		nhi = RD_GUARD_BYTES;
+	} else {
+		return;
+	}
+	if ((hit = rd_guard_hit(lo, nlo)) != NULL)
+		rd_diverge(x, r, RUNDOWN_RULE_IN_BOUNDS,
+			   "the byte %td before the object was written (0x%02x, was 0x%02x)",
+			   (const unsigned char *)x->obj - hit, *hit, RD_GUARD);
+	else if ((hit = rd_guard_hit(hi, nhi)) != NULL)
+		rd_diverge(x, r, RUNDOWN_RULE_IN_BOUNDS,
+			   "the byte %td past the end of the object's %zu bytes was written (0x%02x, was 0x%02x)",
+			   hit - hi, x->fam == RUNDOWN_FAM_PLAIN ? sizeof(EX_RUNDOWN_REF) : x->cabuf_size,
+			   *hit, RD_GUARD);
 }
 
 static BOOLEAN rd_call_acquire(struct rundown_exec *x, ULONG n, bool ex)
@@ -993,6 +1060,7 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 		x->extra += n;
 		rd_diverge(x, r, r->e.ret_rule, "expected FALSE, got %d (granted)", r->got_ret);
 	}
+	rd_check_bounds(x, r);
 
 	/* The Wait. */
 	if (x->model_only) {
@@ -1102,6 +1170,8 @@ enum rundown_exec_status rundown_exec_run(struct rundown_exec *x, const uint8_t 
 		rd_enter_wait(x);
 	}
 	rd_unpin(&x->home_cpus);
+	if (x->nrows > 0) /* the last call may be a Release after the last op */
+		rd_check_bounds(x, &x->rows[x->nrows - 1]);
 	if (x->div_row >= 0) {
 		if (!x->m.allocated) {
 			free(x->cabuf);

@@ -133,6 +133,10 @@ static pthread_mutex_t mt_mutex = PTHREAD_MUTEX_INITIALIZER;
 void ExInitializeRundownProtection(PEX_RUNDOWN_REF RunRef)
 {
 	atomic_store_explicit(mt_w(RunRef), 0, memory_order_relaxed);
+#ifdef MUTANT_PLAIN_INIT_OVERRUN
+	/* "The ref and its waiter word": the word after the caller's ref. */
+	memset((char *)RunRef + sizeof(*RunRef), 0, sizeof(ULONG_PTR));
+#endif
 }
 
 void ExReInitializeRundownProtection(PEX_RUNDOWN_REF RunRef)
