@@ -806,13 +806,19 @@ static void rd_create(struct rundown_exec *x, struct rd_row *r, bool *created)
 		b->ExInitializeRundownProtectionCacheAware(x->obj, r->size);
 }
 
-/* The first of n bytes at p that is not RD_GUARD, or NULL. */
+/* The first of the n bytes at p that is not RD_GUARD, or NULL.  This runs
+ * after every op: the usual case is one branch-free pass (vectorised). */
 static const unsigned char *rd_guard_hit(const unsigned char *p, size_t n)
 {
+	unsigned char diff = 0;
+
 	for (size_t i = 0; i < n; i++)
-		if (p[i] != RD_GUARD)
-			return p + i;
-	return NULL;
+		diff |= (unsigned char)(p[i] ^ RD_GUARD);
+	if (diff == 0)
+		return NULL;
+	while (*p == RD_GUARD)
+		p++;
+	return p;
 }
 
 /*
