@@ -107,6 +107,8 @@ struct rundown_exec_opts {
 	bool pin_home;              /* keep the calling thread (and the partner) on
 				     * the CPU it runs on at rundown_exec_new, but
 				     * for spread; rundown_exec_free unpins it */
+	int home_cpu;               /* with pin_home: that CPU plus one instead
+				     * (0: the one it runs on) */
 	bool trace;                 /* print every step as it runs (stderr) */
 	/* Where the step in progress is published (shared memory, for a parent
 	 * that must name the step a crash happened in); may be NULL. */

@@ -27,6 +27,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,6 +346,7 @@ struct rd_result {
 	unsigned signature; /* divergence signature, or 0x10000 | signal */
 	int sig;
 	uint32_t step;
+	int home; /* the home CPU of the run, plus one (0: not pinned) */
 };
 
 struct rd_forked_hang {
@@ -364,12 +366,13 @@ static void rd_forked_on_hang(struct rundown_exec *x, void *arg)
 	_exit(1);
 }
 
-/* Run one input in a child; print its op table if print (or if diverged and
- * print_fail).  timeout_ms bounds a due Wait; the whole child gets 10 s more. */
+/* Run one input in a child, homed on CPU home - 1 (0: where it runs); print
+ * its op table if print (or if diverged and print_fail).  timeout_ms bounds
+ * a due Wait; the whole child gets 10 s more. */
 static struct rd_result rd_run_forked(const uint8_t *d, size_t len, unsigned timeout_ms,
-				      bool print_always, bool print_fail, FILE *out)
+				      bool print_always, bool print_fail, FILE *out, int home)
 {
-	struct rd_result res = {RD_V_OK, 0, 0, 0};
+	struct rd_result res = {RD_V_OK, 0, 0, 0, home};
 	struct rd_shared *sh;
 	pid_t pid;
 	int status = 0;
@@ -390,6 +393,7 @@ static struct rd_result rd_run_forked(const uint8_t *d, size_t len, unsigned tim
 	if (pid == 0) {
 		struct rd_forked_hang fh = {sh, print_always || print_fail, out};
 		struct rundown_exec_opts eo = {.return_timeout_ms = timeout_ms, .allow_spread = true,
+					       .pin_home = home > 0, .home_cpu = home,
 					       .progress = &sh->progress, .on_hang = rd_forked_on_hang,
 					       .on_hang_arg = &fh};
 		struct rundown_exec *x = rundown_exec_new(&rd_backend, &eo);
@@ -441,6 +445,31 @@ static struct rd_result rd_run_forked(const uint8_t *d, size_t len, unsigned tim
 	return res;
 }
 
+/*
+ * Run one input homed on each CPU of the process in turn, until a run does
+ * not pass: a bug of one processor's share of a cache-aware object (say
+ * ReInitialize resetting only slot 0) shows only when the ops run on
+ * another processor, and a campaign finds it wherever it happened to run.
+ */
+static struct rd_result rd_run_placed(const uint8_t *d, size_t len, unsigned timeout_ms)
+{
+	struct rd_result r = {RD_V_OK, 0, 0, 0, 0};
+	cpu_set_t set;
+	int n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0 || CPU_COUNT(&set) < 2)
+		return rd_run_forked(d, len, timeout_ms, false, false, stderr, 0);
+	for (int c = 0; c < CPU_SETSIZE && n < 64; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		n++;
+		r = rd_run_forked(d, len, timeout_ms, false, false, stderr, c + 1);
+		if (r.v != RD_V_OK && r.v != RD_V_SKIPPED)
+			break;
+	}
+	return r;
+}
+
 static void rd_report_nonexec(const struct rd_result *r, const uint8_t *d, size_t len, FILE *out)
 {
 	char why[128];
@@ -479,11 +508,13 @@ static int rd_replay(const struct rd_opts *o)
 		}
 		if (o->verbose)
 			printf("== %s\n", files[i]);
-		r = rd_run_forked(buf, len, 2000, o->verbose, false, stdout);
+		r = rd_run_placed(buf, len, 2000);
+		if (o->verbose && (r.v == RD_V_OK || r.v == RD_V_SKIPPED || r.v == RD_V_DIVERGED))
+			rd_run_forked(buf, len, 2000, true, false, stdout, r.home);
 		switch (r.v) {
 		case RD_V_OK:
 			if (o->verbose)
-				printf("ok\n");
+				printf("ok (homed on each CPU in turn)\n");
 			break;
 		case RD_V_SKIPPED:
 			skipped++;
@@ -494,7 +525,7 @@ static int rd_replay(const struct rd_opts *o)
 			bad++;
 			printf("== %s: DIVERGED\n", files[i]);
 			if (!o->verbose)
-				rd_run_forked(buf, len, 2000, true, false, stdout);
+				rd_run_forked(buf, len, 2000, true, false, stdout, r.home);
 			break;
 		case RD_V_CRASHED:
 		case RD_V_HUNG:
@@ -545,7 +576,7 @@ static size_t rd_minimise(uint8_t *d, size_t len, const struct rd_result *want)
 
 				memcpy(cand, d, from);
 				memcpy(cand + from, d + to, len - to);
-				r = rd_run_forked(cand, clen, 300, false, false, stderr);
+				r = rd_run_forked(cand, clen, 300, false, false, stderr, want->home);
 				runs++;
 				if (rd_same(&r, want)) {
 					memcpy(d, cand, clen);
@@ -688,9 +719,9 @@ static int rd_campaign(const struct rd_opts *o)
 		       execs + 1, el, rd_backend.path);
 	}
 	/* Reproduce in a fork to get its signature, then minimise. */
-	want = rd_run_forked(div, div_len, 300, false, false, stderr);
+	want = rd_run_placed(div, div_len, 300);
 	if (want.v == RD_V_OK) /* timing-dependent: keep it as found */
-		want = rd_run_forked(div, div_len, 2000, false, false, stderr);
+		want = rd_run_placed(div, div_len, 2000);
 	if (want.v != RD_V_OK && want.v != RD_V_SKIPPED) {
 		size_t before = div_len;
 
@@ -713,7 +744,7 @@ static int rd_campaign(const struct rd_opts *o)
 	printf("rundown-fuzz: replay with: rundown-fuzz --replay %s%s%s\n", path,
 	       rd_linked ? "" : " --backend ", rd_linked ? "" : rd_backend.path);
 	{
-		struct rd_result r = rd_run_forked(div, div_len, 2000, true, false, stdout);
+		struct rd_result r = rd_run_forked(div, div_len, 2000, true, false, stdout, want.home);
 
 		if (r.v == RD_V_CRASHED || r.v == RD_V_HUNG)
 			rd_report_nonexec(&r, div, div_len, stdout);
