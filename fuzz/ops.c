@@ -248,7 +248,9 @@ struct rundown_exec {
 	/* The caller's Wait (enum rd_wphase): IN before the call, RETURNED
 	 * after it (seq_cst stores; the partner loads it with acquire). */
 	_Atomic uint32_t wphase;
-	int caller_tid, statfd, schedfd, wchanfd; /* /proc of the caller, for the partner */
+	int caller_tid, statfd, wchanfd; /* /proc of the caller, for the partner */
+	clockid_t caller_clock;          /* its CPU-time clock; caller_clock_ok if valid */
+	bool caller_clock_ok;
 
 	/* Watchdog of a Wait that must return (odd: one is outstanding):
 	 * armed by the caller around a Wait that must return at once, or by
@@ -388,16 +390,22 @@ static char rd_caller_state(const struct rundown_exec *x)
 	return p != NULL && p[1] == ' ' ? p[2] : 0;
 }
 
-/* CPU time the caller has run, in ns (0 if unknown). */
+/*
+ * CPU time the caller has run, in ns (0 if unknown).  From its CPU-time
+ * clock, which the kernel brings up to date when read (the running
+ * thread's runtime is accounted first).  Not from .../schedstat: that one
+ * is accounted at ticks and context switches only, so two reads a few
+ * microseconds apart can differ by a whole tick (4 ms measured here) of a
+ * thread that runs on another CPU; rd_settle would take a caller that is
+ * still on its way into Wait for one busy-waiting in it.
+ */
 static uint64_t rd_caller_cpu_ns(const struct rundown_exec *x)
 {
-	char buf[128];
-	ssize_t n;
+	struct timespec ts;
 
-	if (x->schedfd < 0 || (n = pread(x->schedfd, buf, sizeof(buf) - 1, 0)) <= 0)
+	if (!x->caller_clock_ok || clock_gettime(x->caller_clock, &ts) != 0)
 		return 0;
-	buf[n] = '\0';
-	return strtoull(buf, NULL, 10);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 enum rd_settle { RD_SETTLE_BLOCKED, RD_SETTLE_RETURNED, RD_SETTLE_BUSY, RD_SETTLE_TIMEOUT };
@@ -523,11 +531,10 @@ static void rd_caller_files_close(struct rundown_exec *x)
 {
 	if (x->statfd >= 0)
 		close(x->statfd);
-	if (x->schedfd >= 0)
-		close(x->schedfd);
 	if (x->wchanfd >= 0)
 		close(x->wchanfd);
-	x->statfd = x->schedfd = x->wchanfd = -1;
+	x->statfd = x->wchanfd = -1;
+	x->caller_clock_ok = false;
 }
 
 /* The caller's /proc files (the executor may be run from another thread). */
@@ -541,8 +548,7 @@ static void rd_caller_files(struct rundown_exec *x)
 	rd_caller_files_close(x);
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
 	x->statfd = open(path, O_RDONLY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
-	x->schedfd = open(path, O_RDONLY | O_CLOEXEC);
+	x->caller_clock_ok = pthread_getcpuclockid(pthread_self(), &x->caller_clock) == 0;
 	if (rd_wchan_exact()) {
 		snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", tid);
 		x->wchanfd = open(path, O_RDONLY | O_CLOEXEC);
@@ -706,7 +712,8 @@ struct rundown_exec *rundown_exec_new(const struct rundown_backend *b,
 		x->o.return_timeout_ms = 2000;
 	if (x->o.block_settle_ms == 0)
 		x->o.block_settle_ms = 10;
-	x->statfd = x->schedfd = x->wchanfd = -1;
+	x->statfd = x->wchanfd = -1;
+	x->caller_clock_ok = false;
 	x->fam_ok[RUNDOWN_FAM_PLAIN] = rd_family_supported(x, RUNDOWN_FAM_PLAIN);
 	x->fam_ok[RUNDOWN_FAM_CA] = rd_family_supported(x, RUNDOWN_FAM_CA);
 	if (sched_getaffinity(0, sizeof(x->orig_cpus), &x->orig_cpus) == 0)
