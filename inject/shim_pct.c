@@ -60,8 +60,11 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -257,9 +260,54 @@ int rd_pct_yield(struct rd_thread *t)
 
 /* ---------------------------------------------------------------- watchdog */
 
+/*
+ * Threads PCT does not know: a sanitizer runtime's own (TSan's background
+ * thread, cloned during the program's first pthread_create, inherits the
+ * creator's SCHED_FIFO priority and the PCT CPU).  No restore reaches
+ * them, they are in no table; without this a demoted test thread would
+ * wait behind such a thread on the PCT CPU.  Each demotion also puts every
+ * thread that runs SCHED_FIFO below the top priority (the watchdog and an
+ * exempt thread run at the top) and is not in the table back to
+ * SCHED_OTHER, for good.  A test thread caught between its creation and
+ * its registration is demoted with the rest and sets its own policy when
+ * it registers (rd_pct_apply reads rd_pct_demoted).  Only the policy: its
+ * affinity is left for the thread's own rd_pct_thread.  Raw system calls,
+ * no allocation.
+ */
+static void rd_pct_demote_strays(void)
+{
+	char buf[2048];
+	long n;
+	int top = sched_get_priority_max(SCHED_FIFO);
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	while ((n = RD_REAL(syscall)(SYS_getdents64, (long)fd, buf, (long)sizeof buf)) > 0) {
+		for (long off = 0; off < n;) {
+			const struct dirent64 *d = (const struct dirent64 *)(buf + off);
+			pid_t tid = (pid_t)strtol(d->d_name, NULL, 10);
+			struct sched_param sp;
+			int known = 0;
+
+			off += d->d_reclen;
+			if (tid <= 0 || RD_REAL(syscall)(SYS_sched_getscheduler, (long)tid) != SCHED_FIFO ||
+			    RD_REAL(syscall)(SYS_sched_getparam, (long)tid, &sp) != 0 || sp.sched_priority >= top)
+				continue;
+			for (int i = 0; i < RD_PCT_MAX_THREADS && !known; i++)
+				known = atomic_load_explicit(&rd_pct_tab[i].tid, memory_order_relaxed) == tid;
+			if (!known)
+				rd_set_policy(tid, SCHED_OTHER, 0);
+		}
+	}
+	close(fd);
+}
+
 /* Every live PCT thread to SCHED_OTHER (demote) or back to its priority. */
 static void rd_pct_set_all(int demote)
 {
+	if (demote)
+		rd_pct_demote_strays();
 	for (int i = 0; i < RD_PCT_MAX_THREADS; i++) {
 		pid_t tid = atomic_load_explicit(&rd_pct_tab[i].tid, memory_order_relaxed);
 
