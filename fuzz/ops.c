@@ -10,11 +10,11 @@
  *
  *	the partner first waits until the caller is inside Wait and either
  *	sleeps (rd_caller_state: its /proc wchan names a futex function,
- *	else its stat says S) or has burnt 2 ms of CPU in
+ *	else its stat says S) or has burnt 0.5 ms of CPU in
  *	it (a busy-waiting backend), and checks that it has not returned;
  *	then it runs the ops that follow (Acquires must fail; at WaitPoll it
  *	lets a woken Wait settle the same way, bounded by block_settle_ms,
- *	unless nothing was called since the Wait was seen asleep; after any
+ *	unless nothing was called since the Wait was seen asleep or busy; after any
  *	other step it only looks, one load), until the Release
  *	that gives back the last unit.  That step is recorded, the watchdog
  *	armed (the Wait must return within return_timeout_ms) and the baton
@@ -232,7 +232,7 @@ struct rundown_exec {
 	bool enter_wait;   /* caller: the op loop stopped at a blocking WaitStart */
 	long due_row;      /* partner: the row at which the Wait must return */
 	uint64_t extra;    /* units the backend granted when the model said FALSE */
-	bool asleep_seen;  /* partner: the Wait was seen asleep, no call since */
+	bool asleep_seen;  /* partner: the Wait was seen settled (asleep or busy), no call since */
 
 	/* The partner: a persistent thread that runs the ops while the
 	 * calling thread is in a Wait that must block.  The baton: seq
@@ -408,12 +408,23 @@ static uint64_t rd_caller_cpu_ns(const struct rundown_exec *x)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * CPU time a caller must burn in Wait, seen from the partner, to be taken
+ * for busy-waiting in it.  It has a handful of instructions to run between
+ * storing RD_W_IN and entering the backend's Wait, whose prologue before
+ * run-down takes effect is some hundred instructions in any design seen:
+ * microseconds even under a sanitizer.  500 us is a hundredfold margin
+ * over that, and the cost of each settle of a busy-waiting Wait (it was
+ * 2 ms: 104 execs/s against a backend whose Wait spins, 20 s, seed 3).
+ */
+#define RD_BUSY_NS 500000u
+
 enum rd_settle { RD_SETTLE_BLOCKED, RD_SETTLE_RETURNED, RD_SETTLE_BUSY, RD_SETTLE_TIMEOUT };
 
 /*
  * Let the caller's Wait reach a resting point: returned, asleep inside
  * Wait (its /proc stat says S: between the store of RD_W_IN and the call
- * the caller never sleeps), or busy-waiting inside it (2 ms of CPU
+ * the caller never sleeps), or busy-waiting inside it (RD_BUSY_NS of CPU
  * there).  Bounded by ms.
  */
 static enum rd_settle rd_settle(struct rundown_exec *x, unsigned ms)
@@ -433,7 +444,7 @@ static enum rd_settle rd_settle(struct rundown_exec *x, unsigned ms)
 		if (!have_cpu0) {
 			cpu0 = rd_caller_cpu_ns(x);
 			have_cpu0 = true;
-		} else if (cpu0 != 0 && rd_caller_cpu_ns(x) - cpu0 >= 2000000u) {
+		} else if (cpu0 != 0 && rd_caller_cpu_ns(x) - cpu0 >= RD_BUSY_NS) {
 			return rd_wait_returned(x) ? RD_SETTLE_RETURNED : RD_SETTLE_BUSY;
 		}
 		if ((i & 15u) == 15u && rd_now_ns() >= deadline)
@@ -627,7 +638,7 @@ static void rd_partner_turn(struct rundown_exec *x)
 		      : s == RD_SETTLE_BUSY   ? RD_OBS_BUSY
 		      : s == RD_SETTLE_TIMEOUT ? RD_OBS_PRESUMED
 					       : RD_OBS_BLOCKED;
-	x->asleep_seen = s == RD_SETTLE_BLOCKED;
+	x->asleep_seen = s == RD_SETTLE_BLOCKED || s == RD_SETTLE_BUSY;
 	if (s == RD_SETTLE_RETURNED)
 		rd_diverge(x, r, r->e.wait_rule,
 			   "the Wait started at step %" PRIu32 " returned while %" PRIu64
@@ -1144,7 +1155,7 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 			      : s == RD_SETTLE_BUSY   ? RD_OBS_BUSY
 								: RD_OBS_BLOCKED;
 		if (kind == RUNDOWN_OP_WAIT_POLL)
-			x->asleep_seen = s == RD_SETTLE_BLOCKED;
+			x->asleep_seen = s == RD_SETTLE_BLOCKED || s == RD_SETTLE_BUSY;
 		if (s == RD_SETTLE_RETURNED)
 			rd_diverge(x, r, r->e.wait_rule,
 				   "the Wait started at step %" PRIu32
