@@ -10,4 +10,8 @@ check_LTLIBRARIES += %reldir%/librundown-alt.la
 %canon_reldir%_librundown_alt_la_SOURCES = %reldir%/alt.c
 %canon_reldir%_librundown_alt_la_LDFLAGS = $(rd_module_ldflags)
 
+check_LTLIBRARIES += %reldir%/librundown-spinwait.la
+%canon_reldir%_librundown_spinwait_la_SOURCES = %reldir%/spinwait.c
+%canon_reldir%_librundown_spinwait_la_LDFLAGS = $(rd_module_ldflags)
+
 EXTRA_DIST += %reldir%/README.md
