@@ -50,6 +50,8 @@ static const struct rundown_rule rd_rules[RUNDOWN_RULE_NR] = {
 		"Wait returns when all outstanding accesses are completed (ExWaitForRundownProtectionRelease: Remarks)"},
 	[RUNDOWN_RULE_WAIT_RETURNS_EX] = {"PLAIN-RELEX-001", "CA-RELEX-001",
 		"Release[Ex](Count) gives back Count units; Wait returns when every unit is released (ExReleaseRundownProtectionEx, Wait: Remarks)"},
+	[RUNDOWN_RULE_WAIT_RETURNS_ACQ_EX] = {"PLAIN-ACQEX-001", "CA-ACQEX-001",
+		"AcquireEx(Count) takes Count units; Wait returns only when every unit is released (ExAcquireRundownProtectionEx: Count; Wait: Remarks)"},
 	[RUNDOWN_RULE_WAIT_ALREADY_DOWN] = {"PLAIN-WAIT-005", "CA-WAIT-005",
 		"Wait on a ref that is already run down has no effect and is not an error (ExWaitForRundownProtectionRelease: Remarks)"},
 	[RUNDOWN_RULE_WAIT_AFTER_COMPLETED] = {"PLAIN-DONE-002", "CA-DONE-002",
@@ -107,6 +109,18 @@ bool rundown_model_legal(const struct rundown_model *m, enum rundown_op_kind op,
 	return false;
 }
 
+/*
+ * The clause behind a Wait that must block or return, named after the
+ * routine that moved the count by other than one unit, if any: a Wait
+ * that returns early after AcquireEx(4) and four Releases points at
+ * AcquireEx's Count; after ReleaseEx(n) too, at ReleaseEx's (its clause
+ * names both routines).
+ */
+static enum rundown_rule_id rd_wait_rule(const struct rundown_model *m, enum rundown_rule_id plain)
+{
+	return m->rel_ex ? RUNDOWN_RULE_WAIT_RETURNS_EX : m->acq_ex ? RUNDOWN_RULE_WAIT_RETURNS_ACQ_EX : plain;
+}
+
 void rundown_model_step(struct rundown_model *m, enum rundown_op_kind op, uint64_t n,
 			bool created, struct rundown_expect *e)
 {
@@ -132,7 +146,7 @@ void rundown_model_step(struct rundown_model *m, enum rundown_op_kind op, uint64
 								    : RUNDOWN_RULE_ACQ_GRANTED;
 			m->count += n;
 			if (op == RUNDOWN_OP_ACQUIRE_EX && n != 1)
-				m->ex_used = true;
+				m->acq_ex = true;
 		} else {
 			e->ret = RUNDOWN_RET_FALSE;
 			e->ret_rule = m->completed ? RUNDOWN_RULE_ACQ_AFTER_COMPLETED
@@ -144,13 +158,12 @@ void rundown_model_step(struct rundown_model *m, enum rundown_op_kind op, uint64
 	case RUNDOWN_OP_RELEASE_EX:
 		m->count -= n;
 		if (op == RUNDOWN_OP_RELEASE_EX && n != 1)
-			m->ex_used = true;
+			m->rel_ex = true;
 		if (m->waiting && m->count == 0) {
 			m->waiting = false;
 			m->down = true;
 			e->wait = RUNDOWN_WAIT_RETURNED;
-			e->wait_rule = m->ex_used ? RUNDOWN_RULE_WAIT_RETURNS_EX
-						  : RUNDOWN_RULE_WAIT_RETURNS;
+			e->wait_rule = rd_wait_rule(m, RUNDOWN_RULE_WAIT_RETURNS);
 		}
 		break;
 	case RUNDOWN_OP_WAIT_START:
@@ -165,8 +178,7 @@ void rundown_model_step(struct rundown_model *m, enum rundown_op_kind op, uint64
 		} else {
 			m->started = m->waiting = true;
 			e->wait = RUNDOWN_WAIT_BLOCKED;
-			e->wait_rule = m->ex_used ? RUNDOWN_RULE_WAIT_RETURNS_EX
-						  : RUNDOWN_RULE_WAIT_BLOCKS;
+			e->wait_rule = rd_wait_rule(m, RUNDOWN_RULE_WAIT_BLOCKS);
 		}
 		return;
 	case RUNDOWN_OP_WAIT_POLL:
@@ -175,7 +187,7 @@ void rundown_model_step(struct rundown_model *m, enum rundown_op_kind op, uint64
 		m->completed = true;
 		break;
 	case RUNDOWN_OP_REINIT:
-		m->started = m->down = m->completed = m->ex_used = false;
+		m->started = m->down = m->completed = m->acq_ex = m->rel_ex = false;
 		m->count = 0;
 		m->reinit = true;
 		break;
@@ -187,7 +199,7 @@ void rundown_model_step(struct rundown_model *m, enum rundown_op_kind op, uint64
 	}
 	if (m->waiting && e->wait == RUNDOWN_WAIT_NONE) {
 		e->wait = RUNDOWN_WAIT_BLOCKED;
-		e->wait_rule = m->ex_used ? RUNDOWN_RULE_WAIT_RETURNS_EX : RUNDOWN_RULE_WAIT_BLOCKS;
+		e->wait_rule = rd_wait_rule(m, RUNDOWN_RULE_WAIT_BLOCKS);
 	}
 }
 

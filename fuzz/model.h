@@ -72,6 +72,7 @@ enum rundown_rule_id {
 	RUNDOWN_RULE_WAIT_BLOCKS,
 	RUNDOWN_RULE_WAIT_RETURNS,
 	RUNDOWN_RULE_WAIT_RETURNS_EX,
+	RUNDOWN_RULE_WAIT_RETURNS_ACQ_EX,
 	RUNDOWN_RULE_WAIT_ALREADY_DOWN,
 	RUNDOWN_RULE_WAIT_AFTER_COMPLETED,
 	RUNDOWN_RULE_CREATE,
@@ -113,7 +114,8 @@ struct rundown_model {
 	bool completed;
 	bool waiting;
 	bool reinit; /* ReInitialize happened (rule attribution only) */
-	bool ex_used; /* Ex forms moved the count (rule attribution only) */
+	bool acq_ex;  /* AcquireEx moved the count by other than 1 (rule attribution only) */
+	bool rel_ex;  /* so did ReleaseEx (rule attribution only) */
 	uint64_t count;
 };
 
