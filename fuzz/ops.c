@@ -232,7 +232,7 @@ struct rundown_exec {
 	bool enter_wait;   /* caller: the op loop stopped at a blocking WaitStart */
 	long due_row;      /* partner: the row at which the Wait must return */
 	uint64_t extra;    /* units the backend granted when the model said FALSE */
-	bool asleep_seen;  /* partner: the Wait was seen settled (asleep or busy), no call since */
+	bool settled_seen;  /* partner: the Wait was seen settled (asleep or busy), no call since */
 
 	/* The partner: a persistent thread that runs the ops while the
 	 * calling thread is in a Wait that must block.  The baton: seq
@@ -638,7 +638,7 @@ static void rd_partner_turn(struct rundown_exec *x)
 		      : s == RD_SETTLE_BUSY   ? RD_OBS_BUSY
 		      : s == RD_SETTLE_TIMEOUT ? RD_OBS_PRESUMED
 					       : RD_OBS_BLOCKED;
-	x->asleep_seen = s == RD_SETTLE_BLOCKED || s == RD_SETTLE_BUSY;
+	x->settled_seen = s == RD_SETTLE_BLOCKED || s == RD_SETTLE_BUSY;
 	if (s == RD_SETTLE_RETURNED)
 		rd_diverge(x, r, r->e.wait_rule,
 			   "the Wait started at step %" PRIu32 " returned while %" PRIu64
@@ -1037,7 +1037,7 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 			     .got_ret = -1};
 	x->nrows++;
 	if (kind != RUNDOWN_OP_WAIT_POLL)
-		x->asleep_seen = false; /* a call to the backend */
+		x->settled_seen = false; /* a call to the backend */
 	if (x->o.progress != NULL)
 		*x->o.progress = r->step;
 	rd_pin(x, kind, thread);
@@ -1147,7 +1147,7 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 		/* A WaitPoll settles the Wait (a call may have woken it),
 		 * but only looks when nothing was called since it was seen
 		 * asleep. */
-		if (kind == RUNDOWN_OP_WAIT_POLL && !x->asleep_seen)
+		if (kind == RUNDOWN_OP_WAIT_POLL && !x->settled_seen)
 			s = rd_settle(x, x->o.block_settle_ms);
 		else
 			s = rd_wait_returned(x) ? RD_SETTLE_RETURNED : RD_SETTLE_BLOCKED;
@@ -1155,7 +1155,7 @@ static void rd_exec_op(struct rundown_exec *x, enum rundown_op_kind kind, unsign
 			      : s == RD_SETTLE_BUSY   ? RD_OBS_BUSY
 								: RD_OBS_BLOCKED;
 		if (kind == RUNDOWN_OP_WAIT_POLL)
-			x->asleep_seen = s == RD_SETTLE_BLOCKED || s == RD_SETTLE_BUSY;
+			x->settled_seen = s == RD_SETTLE_BLOCKED || s == RD_SETTLE_BUSY;
 		if (s == RD_SETTLE_RETURNED)
 			rd_diverge(x, r, r->e.wait_rule,
 				   "the Wait started at step %" PRIu32
