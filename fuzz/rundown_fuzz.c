@@ -368,7 +368,10 @@ static void rd_forked_on_hang(struct rundown_exec *x, void *arg)
 
 /* Run one input in a child, homed on CPU home - 1 (0: where it runs); print
  * its op table if print (or if diverged and print_fail).  timeout_ms bounds
- * a due Wait; the whole child gets 10 s more. */
+ * a due Wait (the child's own watchdog reports it); a step that makes no
+ * progress for twice that and a second more is a hang of another routine
+ * (no step legitimately takes longer than a due Wait's bound), and the
+ * whole child gets 10 s more than four bounds. */
 static struct rd_result rd_run_forked(const uint8_t *d, size_t len, unsigned timeout_ms,
 				      bool print_always, bool print_fail, FILE *out, int home)
 {
@@ -376,7 +379,8 @@ static struct rd_result rd_run_forked(const uint8_t *d, size_t len, unsigned tim
 	struct rd_shared *sh;
 	pid_t pid;
 	int status = 0;
-	double deadline;
+	double deadline, stall, last_change;
+	uint32_t last_step;
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) {
@@ -409,12 +413,20 @@ static struct rd_result rd_run_forked(const uint8_t *d, size_t len, unsigned tim
 		_exit(s == RUNDOWN_EXEC_DIVERGED ? 1 : s == RUNDOWN_EXEC_SKIPPED ? 4 : 0);
 	}
 	deadline = rd_now() + timeout_ms / 1000.0 * 4 + 10.0;
+	stall = timeout_ms / 1000.0 * 2 + 1.0;
+	last_step = sh->progress;
+	last_change = rd_now();
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
+		double now = rd_now();
 
 		if (w == pid)
 			break;
-		if (rd_now() > deadline) {
+		if (sh->progress != last_step) {
+			last_step = sh->progress;
+			last_change = now;
+		}
+		if (now > deadline || now - last_change > stall) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			res.v = RD_V_HUNG;
@@ -650,6 +662,7 @@ static int rd_campaign(const struct rd_opts *o)
 	struct rd_shared *sh;
 	double t0 = rd_now(), deadline = t0 + o->seconds;
 	uint64_t last_execs = 0;
+	uint32_t last_step = UINT32_MAX;
 	double last_change = t0;
 	pid_t pid;
 	int status = 0;
@@ -677,14 +690,19 @@ static int rd_campaign(const struct rd_opts *o)
 		pid_t w = waitpid(pid, &status, WNOHANG);
 		uint64_t e = atomic_load_explicit(&sh->execs, memory_order_relaxed) +
 			     atomic_load_explicit(&sh->skipped, memory_order_relaxed);
+		uint32_t step = sh->progress;
 		double now = rd_now();
 
 		if (w == pid)
 			break;
-		if (e != last_execs) {
+		/* A hang: no exec finished and no step began for 5 s (twice the
+		 * 2 s bound of a due Wait, which the child reports itself, and a
+		 * second more: see rd_run_forked). */
+		if (e != last_execs || step != last_step) {
 			last_execs = e;
+			last_step = step;
 			last_change = now;
-		} else if (now - last_change > 15.0) {
+		} else if (now - last_change > 5.0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			kind = RD_V_HUNG;
