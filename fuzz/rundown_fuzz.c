@@ -366,12 +366,25 @@ static void rd_forked_on_hang(struct rundown_exec *x, void *arg)
 	_exit(1);
 }
 
+/* The bound on a due Wait (the executor's default) and a shorter one for
+ * minimising, where most candidates pass and a Wait that should return
+ * does so at once. */
+#define RD_DUE_WAIT_MS 2000u
+#define RD_MINIMISE_WAIT_MS 300u
+
+/* Seconds without progress after which a run is hung: twice the bound on a
+ * due Wait (which the child's own watchdog reports) and a second more; no
+ * step legitimately takes longer. */
+static double rd_hang_after(unsigned timeout_ms)
+{
+	return timeout_ms / 1000.0 * 2 + 1.0;
+}
+
 /* Run one input in a child, homed on CPU home - 1 (0: where it runs); print
  * its op table if print (or if diverged and print_fail).  timeout_ms bounds
- * a due Wait (the child's own watchdog reports it); a step that makes no
- * progress for twice that and a second more is a hang of another routine
- * (no step legitimately takes longer than a due Wait's bound), and the
- * whole child gets 10 s more than four bounds. */
+ * a due Wait; a step without progress for rd_hang_after(timeout_ms) is a
+ * hang of another routine, and the whole child gets 10 s more than four
+ * bounds. */
 static struct rd_result rd_run_forked(const uint8_t *d, size_t len, unsigned timeout_ms,
 				      bool print_always, bool print_fail, FILE *out, int home)
 {
@@ -413,7 +426,7 @@ static struct rd_result rd_run_forked(const uint8_t *d, size_t len, unsigned tim
 		_exit(s == RUNDOWN_EXEC_DIVERGED ? 1 : s == RUNDOWN_EXEC_SKIPPED ? 4 : 0);
 	}
 	deadline = rd_now() + timeout_ms / 1000.0 * 4 + 10.0;
-	stall = timeout_ms / 1000.0 * 2 + 1.0;
+	stall = rd_hang_after(timeout_ms);
 	last_step = sh->progress;
 	last_change = rd_now();
 	for (;;) {
@@ -520,9 +533,9 @@ static int rd_replay(const struct rd_opts *o)
 		}
 		if (o->verbose)
 			printf("== %s\n", files[i]);
-		r = rd_run_placed(buf, len, 2000);
+		r = rd_run_placed(buf, len, RD_DUE_WAIT_MS);
 		if (o->verbose && (r.v == RD_V_OK || r.v == RD_V_SKIPPED || r.v == RD_V_DIVERGED))
-			rd_run_forked(buf, len, 2000, true, false, stdout, r.home);
+			rd_run_forked(buf, len, RD_DUE_WAIT_MS, true, false, stdout, r.home);
 		switch (r.v) {
 		case RD_V_OK:
 			if (o->verbose)
@@ -537,7 +550,7 @@ static int rd_replay(const struct rd_opts *o)
 			bad++;
 			printf("== %s: DIVERGED\n", files[i]);
 			if (!o->verbose)
-				rd_run_forked(buf, len, 2000, true, false, stdout, r.home);
+				rd_run_forked(buf, len, RD_DUE_WAIT_MS, true, false, stdout, r.home);
 			break;
 		case RD_V_CRASHED:
 		case RD_V_HUNG:
@@ -588,7 +601,7 @@ static size_t rd_minimise(uint8_t *d, size_t len, const struct rd_result *want)
 
 				memcpy(cand, d, from);
 				memcpy(cand + from, d + to, len - to);
-				r = rd_run_forked(cand, clen, 300, false, false, stderr, want->home);
+				r = rd_run_forked(cand, clen, RD_MINIMISE_WAIT_MS, false, false, stderr, want->home);
 				runs++;
 				if (rd_same(&r, want)) {
 					memcpy(d, cand, clen);
@@ -623,7 +636,8 @@ static void rd_campaign_on_hang(struct rundown_exec *x, void *arg)
 
 static void rd_campaign_child(const struct rd_opts *o, struct rd_shared *sh, double deadline)
 {
-	struct rundown_exec_opts eo = {.allow_spread = true, .pin_home = true,
+	struct rundown_exec_opts eo = {.return_timeout_ms = RD_DUE_WAIT_MS, .allow_spread = true,
+				       .pin_home = true,
 				       .progress = &sh->progress,
 				       .on_hang = rd_campaign_on_hang, .on_hang_arg = sh};
 	struct rundown_exec *x = rundown_exec_new(&rd_backend, &eo);
@@ -695,14 +709,12 @@ static int rd_campaign(const struct rd_opts *o)
 
 		if (w == pid)
 			break;
-		/* A hang: no exec finished and no step began for 5 s (twice the
-		 * 2 s bound of a due Wait, which the child reports itself, and a
-		 * second more: see rd_run_forked). */
+		/* A hang: no exec finished and no step began (rd_hang_after). */
 		if (e != last_execs || step != last_step) {
 			last_execs = e;
 			last_step = step;
 			last_change = now;
-		} else if (now - last_change > 5.0) {
+		} else if (now - last_change > rd_hang_after(RD_DUE_WAIT_MS)) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			kind = RD_V_HUNG;
@@ -737,9 +749,9 @@ static int rd_campaign(const struct rd_opts *o)
 		       execs + 1, el, rd_backend.path);
 	}
 	/* Reproduce in a fork to get its signature, then minimise. */
-	want = rd_run_placed(div, div_len, 300);
+	want = rd_run_placed(div, div_len, RD_MINIMISE_WAIT_MS);
 	if (want.v == RD_V_OK) /* timing-dependent: keep it as found */
-		want = rd_run_placed(div, div_len, 2000);
+		want = rd_run_placed(div, div_len, RD_DUE_WAIT_MS);
 	if (want.v != RD_V_OK && want.v != RD_V_SKIPPED) {
 		size_t before = div_len;
 
@@ -762,7 +774,7 @@ static int rd_campaign(const struct rd_opts *o)
 	printf("rundown-fuzz: replay with: rundown-fuzz --replay %s%s%s\n", path,
 	       rd_linked ? "" : " --backend ", rd_linked ? "" : rd_backend.path);
 	{
-		struct rd_result r = rd_run_forked(div, div_len, 2000, true, false, stdout, want.home);
+		struct rd_result r = rd_run_forked(div, div_len, RD_DUE_WAIT_MS, true, false, stdout, want.home);
 
 		if (r.v == RD_V_CRASHED || r.v == RD_V_HUNG)
 			rd_report_nonexec(&r, div, div_len, stdout);
